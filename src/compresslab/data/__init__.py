@@ -1,0 +1,9 @@
+"""Shared data layer: one DataModule, one reader (:class:`DatasetSource`) per dataset format."""
+
+from compresslab.data.base import DatasetSource, Splits, stratified_split
+from compresslab.data.datamodule import DataModule
+from compresslab.data.tabular import SklearnTabular
+from compresslab.data.vision import IMAGENET10_WNIDS, Cifar, Digits, ImageNet10
+
+__all__ = ["IMAGENET10_WNIDS", "Cifar", "DataModule", "DatasetSource", "Digits", "ImageNet10", "SklearnTabular",
+           "Splits", "stratified_split"]

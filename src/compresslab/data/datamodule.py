@@ -1,0 +1,154 @@
+"""The shared LightningDataModule: one class serves every dataset through a :class:`DatasetSource`.
+
+``batch_size`` is the *global* batch: under DDP each of the ``world_size`` processes loads
+``batch_size // world_size`` samples per step, so a run's optimisation is the same whatever the device count.
+Training batches come from a ``DistributedSampler`` in single-process runs too (``num_replicas=1``): the
+sample order then depends only on ``seed`` and the epoch, and a 2-process run sees exactly the batches a
+1-process run sees, split in two. The training loader is a torchdata ``StatefulDataLoader``, so a run resumed
+from a mid-epoch checkpoint continues with the very next batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lightning.pytorch import LightningDataModule
+from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torchdata.stateful_dataloader import StatefulDataLoader
+
+from compresslab.data.base import DatasetSource, Splits
+from compresslab.utils.errors import ConfigError
+from compresslab.utils.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class DataModule(LightningDataModule):
+    """Serve a :class:`DatasetSource` to Lightning.
+
+    Args:
+        dataset: the dataset reader (built from ``data.dataset`` in the config).
+        num_classes: number of classes; checked against the reader, and read by model configs
+            (``${data.num_classes}``) so model and data can never disagree silently.
+        input_shape: shape of one input (no batch dim); checked against the reader; read by model configs
+            and by ``compresslab-measure``.
+        batch_size: global batch size (all devices together). Must be positive and divisible by the world size.
+        eval_batch_size: global batch size for validation/test; defaults to ``batch_size``.
+        num_workers: DataLoader worker processes per device.
+        pin_memory: pin host memory (useful on GPU).
+        seed: seed of the training-order shuffle (the epoch is added each epoch).
+        drop_last: drop the last incomplete training batch (keeps DDP and single-process runs identical).
+    """
+
+    def __init__(
+        self,
+        dataset: DatasetSource,
+        num_classes: int,
+        input_shape: Sequence[int],
+        batch_size: int = 64,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        seed: int = 0,
+        drop_last: bool = True,
+    ) -> None:
+        super().__init__()
+        for key, value in (("data.batch_size", batch_size), ("data.eval_batch_size", eval_batch_size)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise ConfigError(key, value, "a positive integer (the global batch size over all devices)",
+                                  f"set {key} to e.g. 64.")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ConfigError("data.num_workers", num_workers, "an integer >= 0", "set data.num_workers=0.")
+        if not isinstance(dataset, DatasetSource):
+            raise ConfigError("data.dataset", type(dataset).__name__, "a compresslab.data.DatasetSource",
+                              "point data.dataset._target_ at a reader class from compresslab.data.")
+        if dataset.num_classes != num_classes:
+            raise ConfigError("data.num_classes", num_classes, f"{dataset.num_classes} (what {dataset.name} has)",
+                              f"set data.num_classes={dataset.num_classes}.")
+        if tuple(dataset.input_shape) != tuple(input_shape):
+            raise ConfigError("data.input_shape", list(input_shape), f"{list(dataset.input_shape)} "
+                              f"(what the {dataset.name} reader produces)",
+                              f"set data.input_shape={list(dataset.input_shape)}.")
+        self.dataset = dataset
+        self.num_classes = num_classes
+        self.input_shape = tuple(input_shape)
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size or batch_size
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.seed = seed
+        self.drop_last = drop_last
+        self.splits: Splits | None = None
+
+    # ---------------------------------------------------------------------------------------------- helpers
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self.trainer is not None else 1
+
+    @property
+    def rank(self) -> int:
+        return self.trainer.global_rank if self.trainer is not None else 0
+
+    def per_device_batch_size(self, world_size: int | None = None, eval: bool = False) -> int:
+        """``batch_size // world_size``, after checking it divides evenly."""
+        world_size = world_size or self.world_size
+        key, total = ("data.eval_batch_size", self.eval_batch_size) if eval else ("data.batch_size", self.batch_size)
+        if total % world_size:
+            lo, hi = total - total % world_size, total + world_size - total % world_size
+            raise ConfigError(key, total, f"a multiple of the world size {world_size} (it is the global batch)",
+                              f"set {key}={lo or hi} or {hi}.")
+        return total // world_size
+
+    @property
+    def val_names(self) -> list[str]:
+        return list(self._splits().val)
+
+    @property
+    def test_names(self) -> list[str]:
+        return list(self._splits().test)
+
+    def _splits(self) -> Splits:
+        if self.splits is None:
+            self.setup()
+        assert self.splits is not None
+        return self.splits
+
+    # ---------------------------------------------------------------------------------------------- hooks
+    def prepare_data(self) -> None:
+        self.dataset.check()
+
+    def setup(self, stage: str | None = None) -> None:
+        self.per_device_batch_size()
+        self.per_device_batch_size(eval=True)
+        if self.splits is None:
+            self.dataset.check()
+            self.splits = self.dataset.load()
+            log.info(f"{self.dataset.name}: split sizes {self.splits.sizes()}")
+
+    def train_dataloader(self) -> StatefulDataLoader:
+        ds = self._splits().train
+        sampler = DistributedSampler(ds, num_replicas=self.world_size, rank=self.rank, shuffle=True,
+                                     seed=self.seed, drop_last=False)
+        return StatefulDataLoader(ds, batch_size=self.per_device_batch_size(), sampler=sampler,
+                                  drop_last=self.drop_last, **self._loader_kwargs())
+
+    def val_dataloader(self) -> list[DataLoader]:
+        return [self._eval_loader(ds) for ds in self._splits().val.values()]
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [self._eval_loader(ds) for ds in self._splits().test.values()]
+
+    def _eval_loader(self, ds: Dataset) -> DataLoader:
+        # every sample exactly once over all ranks (no padding duplicates), so synced metrics are exact
+        sampler = UnrepeatedDistributedSampler(ds, num_replicas=self.world_size, rank=self.rank, shuffle=False)
+        return DataLoader(ds, batch_size=self.per_device_batch_size(eval=True), sampler=sampler,
+                          **self._loader_kwargs())
+
+    def _loader_kwargs(self) -> dict:
+        return {
+            "num_workers": self.num_workers,
+            "pin_memory": self.pin_memory,
+            "persistent_workers": self.num_workers > 0,
+            "collate_fn": self.dataset.collate_fn,
+        }

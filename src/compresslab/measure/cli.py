@@ -1,0 +1,54 @@
+"""``compresslab-measure model=<name> [data=<name>] [input_shape=[3,224,224]]``.
+
+Prints a table of params, MAdds, analytic peak RAM and latency of ``model.net``, then the same figures as
+JSON on the last line (for scripts). No data is read: the input shape comes from the data config.
+"""
+
+from __future__ import annotations
+
+import json
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from compresslab.measure.report import format_measure_table, measure_model
+from compresslab.utils.config import validate_targets
+from compresslab.utils.errors import ConfigError
+from compresslab.utils.hydra_app import prepare_hydra
+
+
+def run(cfg: DictConfig) -> dict:
+    if cfg.get("model") is None:
+        raise ConfigError("model", None, "a model config", "pass model=<name> (see conf/model/).")
+    net_cfg = cfg.model.get("net", cfg.model)
+    validate_targets(net_cfg, root="model.net" if "net" in cfg.model else "model")
+    shape = cfg.get("input_shape") or (cfg.data.get("input_shape") if cfg.get("data") else None)
+    if not shape:
+        raise ConfigError("input_shape", None, "a list like [3, 224, 224]", "pass input_shape=[C,H,W] or data=<name>.")
+    net = hydra.utils.instantiate(net_cfg)
+    m = cfg.measure
+    result = measure_model(net, list(shape), batch_size=cfg.batch_size, bytes_per_value=m.bytes_per_value,
+                           latency=m.latency, latency_repeats=m.latency_repeats, latency_warmup=m.latency_warmup)
+    result.pop("madds_by_module", None)
+    name = net_cfg.get("model_name") or str(net_cfg.get("_target_", "model")).rsplit(".", 1)[-1]
+    result["model"] = name
+    import rich
+
+    rich.print(format_measure_table(name, result))
+    print(json.dumps(result))
+    return result
+
+
+@hydra.main(version_base="1.3", config_path=prepare_hydra(), config_name="measure")
+def _hydra_main(cfg: DictConfig) -> None:
+    OmegaConf.resolve(cfg)
+    run(cfg)
+
+
+def main() -> None:
+    """Console script ``compresslab-measure``."""
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Generic LightningModules and small networks shared by the method packages."""
+
+from compresslab.models.classifier import ClassifierModule
+from compresslab.models.nets import MLP, ConvNet
+
+__all__ = ["MLP", "ClassifierModule", "ConvNet"]

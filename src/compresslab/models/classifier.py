@@ -1,0 +1,117 @@
+"""LightningModule for supervised classification: loss, metrics and optimisers around any ``net``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+from torchmetrics import MaxMetric, MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+
+class ClassifierModule(LightningModule):
+    """Cross-entropy classification of any ``net`` (built from config, e.g. ``model.net``).
+
+    Logs ``train/loss``, ``train/acc``, ``<split>/loss`` and ``<split>/acc`` for every evaluation split the
+    DataModule serves (``val``, ``test``, ``test_<ood>``…), and ``val/acc_best``.
+
+    Args:
+        net: the network (``nn.Module`` mapping inputs to logits).
+        num_classes: number of classes (for the metrics).
+        optimizer: partial optimiser constructor (``_partial_: true`` in config), called with the parameters.
+        scheduler: optional partial LR-scheduler constructor, called with the optimiser.
+        scheduler_interval: ``epoch`` or ``step``.
+        label_smoothing: cross-entropy label smoothing.
+        compile: ``torch.compile`` the net at fit start.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        num_classes: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        scheduler_interval: str = "epoch",
+        label_smoothing: float = 0.0,
+        compile: bool = False,
+    ) -> None:
+        super().__init__()
+        # plain values only in checkpoints (weights_only=True loading): the net and callables are not hparams
+        self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"], logger=False)
+        self.net = net
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        self.train_metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro")},
+                                              prefix="train/")
+        self.train_loss = MeanMetric()
+        self.eval_metrics = nn.ModuleDict()  # split name -> MetricCollection, built in setup()
+        self.eval_losses = nn.ModuleDict()
+        self.val_acc_best = MaxMetric()
+        self.val_acc_best.persistent(True)  # saved in checkpoints, so a resumed run keeps its best-so-far
+
+    # ------------------------------------------------------------------------------------------ setup
+    def setup(self, stage: str) -> None:
+        dm = self.trainer.datamodule if self.trainer is not None else None
+        names = (dm.val_names + dm.test_names) if dm is not None and hasattr(dm, "val_names") else ["val", "test"]
+        for name in names:
+            if name not in self.eval_metrics:
+                self.eval_metrics[name] = MetricCollection(
+                    {"acc": MulticlassAccuracy(self.hparams.num_classes, average="micro")}, prefix=f"{name}/")
+                self.eval_losses[name] = MeanMetric()
+        if self.hparams.compile and stage == "fit":
+            self.net = torch.compile(self.net)
+
+    def _split_name(self, stage: str, dataloader_idx: int) -> str:
+        dm = self.trainer.datamodule
+        names = getattr(dm, "val_names" if stage == "val" else "test_names", None) or [stage]
+        return names[dataloader_idx]
+
+    # ------------------------------------------------------------------------------------------ steps
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)  # [B, num_classes]
+        loss = self.criterion(logits, y)
+        self.train_loss(loss.detach(), weight=len(y))
+        self.train_metrics(logits.detach(), y)
+        self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
+        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        return loss
+
+    def _eval_step(self, stage: str, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int) -> None:
+        x, y = batch
+        name = self._split_name(stage, dataloader_idx)
+        logits = self(x)
+        self.eval_losses[name](self.criterion(logits, y), weight=len(y))
+        self.eval_metrics[name](logits, y)
+        self.log(f"{name}/loss", self.eval_losses[name], on_epoch=True, add_dataloader_idx=False)
+        self.log_dict(self.eval_metrics[name], on_epoch=True, prog_bar=True, add_dataloader_idx=False)
+
+    def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._eval_step("val", batch, dataloader_idx)
+
+    def test_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._eval_step("test", batch, dataloader_idx)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking or "val" not in self.eval_metrics:
+            return
+        acc = self.trainer.callback_metrics.get("val/acc")
+        if acc is not None:
+            self.val_acc_best(acc)
+            self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True)
+
+    # ------------------------------------------------------------------------------------------ optim
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {
+            "scheduler": self.scheduler_factory(optimizer=optimizer), "interval": self.hparams.scheduler_interval,
+            "frequency": 1}}

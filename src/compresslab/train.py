@@ -1,0 +1,134 @@
+"""Training entry point: ``compresslab-train [overrides]`` (Hydra; ``-m`` for sweeps).
+
+conf → validate → instantiate DataModule, LightningModule, callbacks, loggers, Trainer → measure the net →
+fit → test on every evaluation split → ``metrics.json`` in the run directory (atomically).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hydra
+import lightning as L
+import torch
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from omegaconf import DictConfig, OmegaConf
+
+from compresslab.measure import measure_model
+from compresslab.utils.config import validate_targets
+from compresslab.utils.hydra_app import prepare_hydra
+from compresslab.utils.logging import get_logger
+from compresslab.utils.task import (
+    apply_extras,
+    get_metric_value,
+    instantiate_callbacks,
+    instantiate_loggers,
+    task_wrapper,
+    write_run_summary,
+)
+
+log = get_logger(__name__)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check every ``_target_`` node of the run's groups against its constructor (before any work)."""
+    for group in ("data", "model", "trainer", "callbacks", "logger"):
+        if cfg.get(group) is not None:
+            validate_targets(cfg[group], root=group)
+
+
+def build(cfg: DictConfig) -> dict[str, Any]:
+    """Instantiate the objects of a run; fails fast on config errors before any data is read."""
+    validate(cfg)
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    log.info(f"Instantiating datamodule <{cfg.data._target_}>")
+    datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
+    log.info(f"Instantiating model <{cfg.model._target_}>")
+    model: LightningModule = hydra.utils.instantiate(cfg.model)
+    callbacks = instantiate_callbacks(cfg.get("callbacks"))
+    loggers = instantiate_loggers(cfg.get("logger"))
+    log.info(f"Instantiating trainer <{cfg.trainer._target_}>")
+    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    if hasattr(datamodule, "per_device_batch_size"):  # batch divisible by the world size, before any work
+        datamodule.per_device_batch_size(trainer.world_size)
+        datamodule.per_device_batch_size(trainer.world_size, eval=True)
+    return {"cfg": cfg, "datamodule": datamodule, "model": model, "callbacks": callbacks, "loggers": loggers,
+            "trainer": trainer}
+
+
+def measure_run(cfg: DictConfig, model: LightningModule, datamodule: LightningDataModule) -> dict[str, Any]:
+    """Params, MAdds, analytic peak RAM and latency of ``model.net`` at batch 1 (``measure.enabled``)."""
+    m = cfg.get("measure")
+    net = getattr(model, "net", model)
+    shape = getattr(datamodule, "input_shape", None)
+    if not m or not m.enabled or shape is None:
+        return {}
+    out = measure_model(net, shape, bytes_per_value=m.bytes_per_value, latency=m.latency,
+                        latency_repeats=m.latency_repeats, latency_warmup=m.latency_warmup)
+    out.pop("madds_by_module", None)
+    log.info(f"params {out['params']['total']:,} | MAdds {out['madds']:,} | peak RAM {out['peak_ram_mib']:.3f} MiB")
+    return out
+
+
+def log_run_info(loggers: list, cfg: DictConfig, measures: dict[str, Any]) -> None:
+    """Send the resolved config and the measurements to every logger (W&B: config + summary)."""
+    hparams = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    flat = {"measure/params": measures.get("params", {}).get("total"), "measure/madds": measures.get("madds"),
+            "measure/peak_ram_mib": measures.get("peak_ram_mib")}
+    for lg in loggers:
+        lg.log_hyperparams(hparams)  # type: ignore[arg-type]
+        if type(lg).__name__ == "WandbLogger":
+            lg.experiment.summary.update({k: v for k, v in flat.items() if v is not None})
+
+
+@task_wrapper
+def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit and test one configuration; returns (metrics, objects)."""
+    objs = build(cfg)
+    datamodule, model, trainer = objs["datamodule"], objs["model"], objs["trainer"]
+    measures = measure_run(cfg, model, datamodule) if trainer.is_global_zero else {}
+    if trainer.is_global_zero:
+        log_run_info(objs["loggers"], cfg, measures)
+
+    if cfg.get("train"):
+        log.info("Starting training")
+        trainer.fit(model=model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"),
+                    weights_only=cfg.weights_only)
+    train_metrics = dict(trainer.callback_metrics)
+
+    test_metrics: dict[str, Any] = {}
+    if cfg.get("test"):
+        ckpt = trainer.checkpoint_callback.best_model_path if cfg.get("train") and trainer.checkpoint_callback else ""
+        if cfg.get("train") and not ckpt:
+            log.warning("No best checkpoint found; testing the current weights")
+        log.info(f"Testing {'checkpoint ' + ckpt if ckpt else 'current weights'}")
+        trainer.test(model=model, datamodule=datamodule, ckpt_path=ckpt or None, weights_only=cfg.weights_only)
+        test_metrics = dict(trainer.callback_metrics)
+
+    metrics = {**train_metrics, **test_metrics}
+    if trainer.is_global_zero:
+        extra = {"best_checkpoint": trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback
+                 else None, "global_step": trainer.global_step, "epochs": trainer.current_epoch}
+        path = write_run_summary(cfg.paths.output_dir, metrics, measures, cfg, extra)
+        for key in sorted(k for k in metrics if k.startswith("test") and k.endswith("/acc")):
+            print(f"{key} = {float(metrics[key]):.4f}")
+        log.info(f"Wrote {path}")
+    return metrics, objs
+
+
+@hydra.main(version_base="1.3", config_path=prepare_hydra(), config_name="train")
+def _hydra_main(cfg: DictConfig) -> float | None:
+    apply_extras(cfg)
+    metrics, _ = train(cfg)
+    return get_metric_value(metrics, cfg.get("optimized_metric"))
+
+
+def main() -> None:
+    """Console script ``compresslab-train``."""
+    torch.set_float32_matmul_precision("high")
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()
