@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from compresslab.measure.report import format_measure_table, measure_model
 from compresslab.utils.config import validate_targets
@@ -41,7 +41,6 @@ def run(cfg: DictConfig) -> dict:
 
 @hydra.main(version_base="1.3", config_path=prepare_hydra(), config_name="measure")
 def _hydra_main(cfg: DictConfig) -> None:
-    OmegaConf.resolve(cfg)
     run(cfg)
 
 

@@ -68,6 +68,7 @@ def measure_model(model: nn.Module, input_shape: Sequence[int], batch_size: int 
 
 def format_measure_table(name: str, m: dict[str, Any]) -> Any:
     """A rich Table of a :func:`measure_model` result."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"{name}  input {m['batch_size']}×{'×'.join(map(str, m['input_shape']))}")
@@ -82,5 +83,5 @@ def format_measure_table(name: str, m: dict[str, Any]) -> Any:
     t.add_row(f"peak RAM ({m['bytes_per_value']} B/value)", f"{m['peak_ram_mib']:.3f} MiB  at {m['peak_ram_unit']}")
     if "latency_ms" in m:
         lat = m["latency_ms"]
-        t.add_row("latency (median)", f"{lat['median']:.2f} ms  [{lat['device']}, {lat['threads']} threads]")
+        t.add_row("latency (median)", escape(f"{lat['median']:.2f} ms  [{lat['device']}, {lat['threads']} threads]"))
     return t
