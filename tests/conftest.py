@@ -26,14 +26,12 @@ FAST = ["extras.print_config=false", "callbacks.rich_progress_bar=null", "callba
 def compose_cfg(config_name: str, overrides: list[str], output_dir: Path, with_hydra: bool = True) -> DictConfig:
     """Compose a top-level config as the CLI would, with the run dir at ``output_dir``."""
     GlobalHydra.instance().clear()
+    where = [f"hydra.run.dir={output_dir}", f"paths.output_dir={output_dir}", f"paths.work_dir={output_dir}"]
     with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=with_hydra)
+        cfg = compose(config_name=config_name, overrides=[*where, *overrides], return_hydra_config=with_hydra)
     if with_hydra:
         HydraConfig.instance().set_config(cfg)
         with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(output_dir)
-            cfg.paths.output_dir = str(output_dir)
-            cfg.paths.work_dir = str(output_dir)
             del cfg.hydra
     output_dir.mkdir(parents=True, exist_ok=True)
     return cfg

@@ -6,6 +6,8 @@ fit → test on every evaluation split → ``metrics.json`` in the run directory
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 from typing import Any
 
 import hydra
@@ -15,7 +17,8 @@ from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from omegaconf import DictConfig, OmegaConf
 
 from compresslab.measure import measure_model
-from compresslab.utils.config import validate_targets
+from compresslab.utils.config import TrainConfig, validate_targets
+from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import prepare_hydra
 from compresslab.utils.logging import get_logger
 from compresslab.utils.task import (
@@ -31,8 +34,17 @@ log = get_logger(__name__)
 
 
 def validate(cfg: DictConfig) -> None:
-    """Check every ``_target_`` node of the run's groups against its constructor (before any work)."""
-    for group in ("data", "model", "trainer", "callbacks", "logger"):
+    """Check the top-level keys and every ``_target_`` node of the run's groups (before any work).
+
+    Unknown top-level keys in files already fail at compose time (schema); this also catches ``+key=`` adds.
+    """
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    for key in cfg:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            raise ConfigError(str(key), cfg.get(key), f"one of the top-level keys {sorted(known)}",
+                              f"did you mean '{close[0]}'?" if close else "remove it.")
+    for group in ("data", "trainer", "model", "callbacks", "logger"):  # trainer first: model interpolates it
         if cfg.get(group) is not None:
             validate_targets(cfg[group], root=group)
 

@@ -68,6 +68,8 @@ def stratified_split(labels: Sequence[int] | np.ndarray, fractions: Sequence[flo
     """Split indices ``0..n-1`` into stratified parts of the given fractions (the remainder is the first part).
 
     The split seed is independent of the training seed, so every seed of a sweep sees the same test set.
+    When a class is too rare to stratify (fewer than 2 members left, as in tiny fixtures), the split is a
+    plain seeded random split.
     """
     from sklearn.model_selection import train_test_split
 
@@ -79,7 +81,8 @@ def stratified_split(labels: Sequence[int] | np.ndarray, fractions: Sequence[flo
         if frac <= 0:
             parts.append(np.zeros(0, dtype=np.int64))
             continue
-        rest, part = train_test_split(rest, test_size=frac / remaining, stratify=labels[rest], random_state=seed)
+        strat = labels[rest] if np.unique(labels[rest], return_counts=True)[1].min() >= 2 else None
+        rest, part = train_test_split(rest, test_size=frac / remaining, stratify=strat, random_state=seed)
         remaining -= frac
         parts.append(np.sort(part))
     return [np.sort(rest), *parts]

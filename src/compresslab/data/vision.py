@@ -238,7 +238,7 @@ class Cifar(DatasetSource):
         x_tr, y_tr = self._read(fmt, train_files, folder)
         x_te, y_te = self._read(fmt, test_files, folder)
         mean, std = (CIFAR10_MEAN, CIFAR10_STD) if self.variant == "cifar10" else (CIFAR100_MEAN, CIFAR100_STD)
-        to_float = [v2.ToDtype(torch.float32, scale=True), v.Normalize(mean, std)]
+        to_float = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
         train_tf = v2.Compose(([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if self.augment else [])
                               + to_float)
         eval_tf = v2.Compose(to_float)

@@ -221,7 +221,7 @@ def _validate_target_node(node: Mapping, path: str) -> None:
         tp = hints.get(name, params[name].annotation)
         if _matches(value, tp) is False:
             raise ConfigError(dotted, value, f"a value of type {_type_name(tp)} (for {target_name})",
-                              f"set {dotted} to a {_type_name(tp)}.")
+                              f"set {dotted} to a value of type {_type_name(tp)}.")
     if not node.get("_partial_", False):
         missing = [n for n, p in params.items() if p.default is p.empty and n not in node
                    and p.kind is not p.POSITIONAL_ONLY]
