@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -94,6 +95,18 @@ def log_run_info(loggers: list, cfg: DictConfig, measures: dict[str, Any]) -> No
             lg.experiment.summary.update({k: v for k, v in flat.items() if v is not None})
 
 
+def training_progress(trainer: Trainer) -> dict[str, int]:
+    """Optimizer steps and epochs done. Spawn-based strategies train in child processes and leave the parent's
+    counters at 0; the last checkpoint holds the true values then."""
+    step, epoch = trainer.global_step, trainer.current_epoch
+    cb = trainer.checkpoint_callback
+    last = Path(cb.dirpath) / "last.ckpt" if cb is not None and getattr(cb, "dirpath", None) else None
+    if step == 0 and last is not None and last.is_file():
+        state = torch.load(last, map_location="cpu", weights_only=True)
+        step, epoch = state["global_step"], state["epoch"] + 1
+    return {"global_step": int(step), "epochs": int(epoch)}
+
+
 @task_wrapper
 def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit and test one configuration; returns (metrics, objects)."""
@@ -121,7 +134,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     metrics = {**train_metrics, **test_metrics}
     if trainer.is_global_zero:
         extra = {"best_checkpoint": trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback
-                 else None, "global_step": trainer.global_step, "epochs": trainer.current_epoch}
+                 else None, **training_progress(trainer)}
         path = write_run_summary(cfg.paths.output_dir, metrics, measures, cfg, extra)
         for key in sorted(k for k in metrics if k.startswith("test") and k.endswith("/acc")):
             print(f"{key} = {float(metrics[key]):.4f}")

@@ -4,8 +4,10 @@
 ``batch_size // world_size`` samples per step, so a run's optimisation is the same whatever the device count.
 Training batches come from a ``DistributedSampler`` in single-process runs too (``num_replicas=1``): the
 sample order then depends only on ``seed`` and the epoch, and a 2-process run sees exactly the batches a
-1-process run sees, split in two. The training loader is a torchdata ``StatefulDataLoader``, so a run resumed
-from a mid-epoch checkpoint continues with the very next batch.
+1-process run sees, split in two; a run resumed from an end-of-epoch checkpoint replays exactly the batches
+of an uninterrupted run (tests/test_resume.py). A mid-epoch checkpoint
+is resumable but not bit-exact (Lightning warns); torchdata's StatefulDataLoader was tried for exact mid-epoch resume and replayed the wrong
+batches under Lightning 2.6, so it is not used.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import Sequence
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from torchdata.stateful_dataloader import StatefulDataLoader
 
 from compresslab.data.base import DatasetSource, Splits
 from compresslab.utils.errors import ConfigError
@@ -126,11 +127,11 @@ class DataModule(LightningDataModule):
             self.splits = self.dataset.load()
             log.info(f"{self.dataset.name}: split sizes {self.splits.sizes()}")
 
-    def train_dataloader(self) -> StatefulDataLoader:
+    def train_dataloader(self) -> DataLoader:
         ds = self._splits().train
         sampler = DistributedSampler(ds, num_replicas=self.world_size, rank=self.rank, shuffle=True,
                                      seed=self.seed, drop_last=False)
-        return StatefulDataLoader(ds, batch_size=self.per_device_batch_size(), sampler=sampler,
+        return DataLoader(ds, batch_size=self.per_device_batch_size(), sampler=sampler,
                                   drop_last=self.drop_last, **self._loader_kwargs())
 
     def val_dataloader(self) -> list[DataLoader]:
