@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest

@@ -5,9 +5,9 @@
 Training batches come from a ``DistributedSampler`` in single-process runs too (``num_replicas=1``): the
 sample order then depends only on ``seed`` and the epoch, and a 2-process run sees exactly the batches a
 1-process run sees, split in two; a run resumed from an end-of-epoch checkpoint replays exactly the batches
-of an uninterrupted run (tests/test_resume.py). A mid-epoch checkpoint
-is resumable but not bit-exact (Lightning warns); torchdata's StatefulDataLoader was tried for exact mid-epoch resume and replayed the wrong
-batches under Lightning 2.6, so it is not used.
+of an uninterrupted run (tests/test_resume.py). A mid-epoch checkpoint is resumable but not bit-exact
+(Lightning warns); torchdata's StatefulDataLoader was tried for exact mid-epoch resume and replayed the
+wrong batches under Lightning 2.6, so it is not used.
 """
 
 from __future__ import annotations
