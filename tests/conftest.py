@@ -19,11 +19,18 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-FAST = ["extras.print_config=false", "callbacks.rich_progress_bar=null", "callbacks.model_summary=null",
-        "measure.latency_repeats=2", "measure.latency_warmup=0"]
+FAST = [
+    "extras.print_config=false",
+    "callbacks.rich_progress_bar=null",
+    "callbacks.model_summary=null",
+    "measure.latency_repeats=2",
+    "measure.latency_warmup=0",
+]
 
 
-def compose_cfg(config_name: str, overrides: list[str], output_dir: Path, with_hydra: bool = True) -> DictConfig:
+def compose_cfg(
+    config_name: str, overrides: list[str], output_dir: Path, with_hydra: bool = True
+) -> DictConfig:
     """Compose a top-level config as the CLI would, with the run dir at ``output_dir``."""
     GlobalHydra.instance().clear()
     where = [f"hydra.run.dir={output_dir}", f"paths.output_dir={output_dir}", f"paths.work_dir={output_dir}"]
@@ -48,14 +55,34 @@ def train_cfg(tmp_path: Path):
     GlobalHydra.instance().clear()
 
 
-def run_cli(script: str, *args: str, cwd: Path | None = None, timeout: int = 600,
-            env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(
+    script: str,
+    *args: str,
+    cwd: Path | None = None,
+    timeout: int = 600,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
     """Run ``python -m compresslab.<script> args`` in a subprocess (real CLI, real argv)."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "WANDB_MODE": "offline", "WANDB_SILENT": "true",
-                "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", f"compresslab.{script}", *args], cwd=cwd or PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=full_env)
+    full_env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        **(env or {}),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", f"compresslab.{script}", *args],
+        cwd=cwd or PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{script} {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                             f"{proc.stderr[-5000:]}")
+        raise AssertionError(
+            f"{script} {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+            f"{proc.stderr[-5000:]}"
+        )
     return proc

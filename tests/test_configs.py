@@ -15,7 +15,9 @@ from compresslab.train import build, validate
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import CONF_DIR, prepare_hydra
 
-DATA = sorted(str(p.relative_to(CONF_DIR / "data").with_suffix("")) for p in (CONF_DIR / "data").rglob("*.yaml"))
+DATA = sorted(
+    str(p.relative_to(CONF_DIR / "data").with_suffix("")) for p in (CONF_DIR / "data").rglob("*.yaml")
+)
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 TRAINERS = sorted(p.stem for p in (CONF_DIR / "trainer").glob("*.yaml"))
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -51,8 +53,13 @@ def test_every_model_config_validates(train_cfg, model):
 
 def test_launchers_compose():
     with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
-        cfg = compose("train", overrides=["hydra/launcher=submitit_slurm", "trainer=ddp"], return_hydra_config=True)
-        assert cfg.hydra.launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+        cfg = compose(
+            "train", overrides=["hydra/launcher=submitit_slurm", "trainer=ddp"], return_hydra_config=True
+        )
+        assert (
+            cfg.hydra.launcher._target_
+            == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+        )
         assert cfg.hydra.launcher.gpus_per_node == 4 and cfg.hydra.launcher.tasks_per_node == 4
         cfg = compose("train", overrides=["hydra/launcher=joblib"], return_hydra_config=True)
         assert cfg.hydra.launcher._target_.endswith("JoblibLauncher") and cfg.hydra.launcher.n_jobs == 2

@@ -55,7 +55,9 @@ def test_cifar10_binary_reads_official_layout(tmp_path: Path):
 
     expected_r00 = (raw[1] / 255 - CIFAR10_MEAN[0]) / CIFAR10_STD[0]
     assert float(x[0, 0, 0]) == pytest.approx(expected_r00, abs=1e-5)
-    assert float(x[1, 0, 0]) == pytest.approx((raw[1 + 1024] / 255 - CIFAR10_MEAN[1]) / CIFAR10_STD[1], abs=1e-5)
+    assert float(x[1, 0, 0]) == pytest.approx(
+        (raw[1 + 1024] / 255 - CIFAR10_MEAN[1]) / CIFAR10_STD[1], abs=1e-5
+    )
 
 
 def test_cifar10_python_version_equals_binary(tmp_path: Path):

@@ -54,7 +54,10 @@ def test_rnn_counts(cls, expected):
 def test_stacked_bidirectional_lstm():
     # layer 1: 2 directions × 4·32·(16+32); layer 2 input is 64 wide: 2 × 4·32·(64+32); × T=10
     expected = 10 * (2 * 4 * 32 * (16 + 32) + 2 * 4 * 32 * (64 + 32))
-    assert count_madds(nn.LSTM(16, 32, num_layers=2, bidirectional=True), torch.randn(10, 1, 16)).total == expected
+    assert (
+        count_madds(nn.LSTM(16, 32, num_layers=2, bidirectional=True), torch.randn(10, 1, 16)).total
+        == expected
+    )
 
 
 def test_rnn_formulas_on_shapes():
@@ -92,7 +95,9 @@ def test_peak_ram_rules_on_a_handmade_net():
         def forward(self, x):
             return self.conv(x)
 
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 1), nn.Conv2d(16, 8, 1), Block())
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 1), nn.Conv2d(16, 8, 1), Block()
+    )
     x = torch.randn(1, 3, 16, 16)
     # plain layers hold their output: conv3×3 → 8·16·16 = 2048 values; the 1×1 convs are computed on the fly;
     # Block without a rule is a container, its strided conv holds 4·8·8 = 256
@@ -118,8 +123,13 @@ def test_measure_model_keys():
 
 
 def test_measure_cli_prints_json_last_line():
-    proc = run_cli("measure.cli", "model=mobilenetv2", "data=imagenet10", "measure.latency_repeats=2",
-                   "measure.latency_warmup=0")
+    proc = run_cli(
+        "measure.cli",
+        "model=mobilenetv2",
+        "data=imagenet10",
+        "measure.latency_repeats=2",
+        "measure.latency_warmup=0",
+    )
     last = json.loads(proc.stdout.strip().splitlines()[-1])
     assert last["model"] == "mobilenetv2_100"
     assert last["madds"] == pytest.approx(299.5e6, rel=0.01)

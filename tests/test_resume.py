@@ -11,8 +11,14 @@ from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-COMMON = ["logger=csv", "measure.enabled=false", "extras.print_config=false", "callbacks.rich_progress_bar=null",
-          "trainer.max_epochs=3", "seed=3"]
+COMMON = [
+    "logger=csv",
+    "measure.enabled=false",
+    "extras.print_config=false",
+    "callbacks.rich_progress_bar=null",
+    "trainer.max_epochs=3",
+    "seed=3",
+]
 KILL = ["+callbacks.kill._target_=tests.helpers.callbacks.KillAtStep", "+callbacks.kill.step=27"]
 
 

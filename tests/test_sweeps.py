@@ -11,8 +11,13 @@ from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-FAST = ["measure.latency=false", "extras.print_config=false", "callbacks.rich_progress_bar=null",
-        "trainer.max_epochs=1", "trainer.limit_train_batches=3"]
+FAST = [
+    "measure.latency=false",
+    "extras.print_config=false",
+    "callbacks.rich_progress_bar=null",
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=3",
+]
 
 
 def _wandb_run_ids(job: Path) -> list[str]:
@@ -22,8 +27,16 @@ def _wandb_run_ids(job: Path) -> list[str]:
 def test_failing_job_does_not_stop_or_pollute_the_sweep(tmp_path: Path):
     sweep = tmp_path / "sweep"
     # job 1 fails halfway through training (after W&B started); jobs 0 and 2 never reach their step (3 steps)
-    proc = run_cli("train", "-m", "+callbacks.fail.step=98,2,99", "logger=many", f"hydra.sweep.dir={sweep}",
-                   "+callbacks.fail._target_=tests.helpers.callbacks.FailAtStep", *FAST, check=False)
+    proc = run_cli(
+        "train",
+        "-m",
+        "+callbacks.fail.step=98,2,99",
+        "logger=many",
+        f"hydra.sweep.dir={sweep}",
+        "+callbacks.fail._target_=tests.helpers.callbacks.FailAtStep",
+        *FAST,
+        check=False,
+    )
     assert proc.returncode != 0  # the sweep reports the failure...
     assert "injected failure at step 2" in proc.stderr + proc.stdout
     failed = [j for j in sorted(sweep.iterdir()) if (j / "failed.json").exists()]
@@ -41,7 +54,10 @@ def test_failing_job_does_not_stop_or_pollute_the_sweep(tmp_path: Path):
 
 def test_seed_sweep_with_joblib_launcher(tmp_path: Path):
     sweep = tmp_path / "sweep"
-    run_cli("train", "-m", "hydra/launcher=joblib", "seed=1,2", "logger=csv", f"hydra.sweep.dir={sweep}", *FAST)
-    seeds = sorted(json.loads((j / "metrics.json").read_text())["config"]["seed"] for j in sweep.iterdir()
-                   if j.is_dir())
+    run_cli(
+        "train", "-m", "hydra/launcher=joblib", "seed=1,2", "logger=csv", f"hydra.sweep.dir={sweep}", *FAST
+    )
+    seeds = sorted(
+        json.loads((j / "metrics.json").read_text())["config"]["seed"] for j in sweep.iterdir() if j.is_dir()
+    )
     assert seeds == [1, 2]

@@ -35,7 +35,9 @@ def test_train_writes_metrics_json(train_cfg):
 
 
 def test_checkpoints_load_with_weights_only(train_cfg):
-    cfg = train_cfg(["trainer.max_epochs=1", "trainer.limit_train_batches=2", "test=false", "measure.enabled=false"])
+    cfg = train_cfg(
+        ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "test=false", "measure.enabled=false"]
+    )
     train(cfg)
     ckpt = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)
     assert "state_dict" in ckpt and "net.head.2.weight" in ckpt["state_dict"]
@@ -45,8 +47,9 @@ def test_eval_reproduces_test_metrics_from_checkpoint(train_cfg, tmp_path: Path)
     cfg = train_cfg(["trainer.max_epochs=2", "trainer.limit_train_batches=5", "measure.enabled=false"])
     metrics, _ = train(cfg)
     best = json.loads((Path(cfg.paths.output_dir) / METRICS_FILE).read_text())["best_checkpoint"]
-    ecfg = compose_cfg("eval", [f"ckpt_path={best}", "extras.print_config=false", "measure.enabled=false"],
-                       tmp_path / "eval")
+    ecfg = compose_cfg(
+        "eval", [f"ckpt_path={best}", "extras.print_config=false", "measure.enabled=false"], tmp_path / "eval"
+    )
     emetrics, _ = evaluate(ecfg)
     assert float(emetrics["test/acc"]) == pytest.approx(float(metrics["test/acc"]), abs=1e-6)
 

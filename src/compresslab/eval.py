@@ -25,8 +25,12 @@ log = get_logger(__name__)
 def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     ckpt = cfg.get("ckpt_path")
     if not ckpt or not Path(ckpt).is_file():
-        raise ConfigError("ckpt_path", ckpt, "the path of an existing checkpoint file",
-                          "pass ckpt_path=<run dir>/checkpoints/last.ckpt (or another .ckpt).")
+        raise ConfigError(
+            "ckpt_path",
+            ckpt,
+            "the path of an existing checkpoint file",
+            "pass ckpt_path=<run dir>/checkpoints/last.ckpt (or another .ckpt).",
+        )
     objs = build(cfg)
     trainer, model, datamodule = objs["trainer"], objs["model"], objs["datamodule"]
     measures = measure_run(cfg, model, datamodule) if trainer.is_global_zero else {}

@@ -43,8 +43,12 @@ def validate(cfg: DictConfig) -> None:
     for key in cfg:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
-            raise ConfigError(str(key), cfg.get(key), f"one of the top-level keys {sorted(known)}",
-                              f"did you mean '{close[0]}'?" if close else "remove it.")
+            raise ConfigError(
+                str(key),
+                cfg.get(key),
+                f"one of the top-level keys {sorted(known)}",
+                f"did you mean '{close[0]}'?" if close else "remove it.",
+            )
     for group in ("data", "trainer", "model", "callbacks", "logger"):  # trainer first: model interpolates it
         if cfg.get(group) is not None:
             validate_targets(cfg[group], root=group)
@@ -66,8 +70,14 @@ def build(cfg: DictConfig) -> dict[str, Any]:
     if hasattr(datamodule, "per_device_batch_size"):  # batch divisible by the world size, before any work
         datamodule.per_device_batch_size(trainer.world_size)
         datamodule.per_device_batch_size(trainer.world_size, eval=True)
-    return {"cfg": cfg, "datamodule": datamodule, "model": model, "callbacks": callbacks, "loggers": loggers,
-            "trainer": trainer}
+    return {
+        "cfg": cfg,
+        "datamodule": datamodule,
+        "model": model,
+        "callbacks": callbacks,
+        "loggers": loggers,
+        "trainer": trainer,
+    }
 
 
 def measure_run(cfg: DictConfig, model: LightningModule, datamodule: LightningDataModule) -> dict[str, Any]:
@@ -77,18 +87,29 @@ def measure_run(cfg: DictConfig, model: LightningModule, datamodule: LightningDa
     shape = getattr(datamodule, "input_shape", None)
     if not m or not m.enabled or shape is None:
         return {}
-    out = measure_model(net, shape, bytes_per_value=m.bytes_per_value, latency=m.latency,
-                        latency_repeats=m.latency_repeats, latency_warmup=m.latency_warmup)
+    out = measure_model(
+        net,
+        shape,
+        bytes_per_value=m.bytes_per_value,
+        latency=m.latency,
+        latency_repeats=m.latency_repeats,
+        latency_warmup=m.latency_warmup,
+    )
     out.pop("madds_by_module", None)
-    log.info(f"params {out['params']['total']:,} | MAdds {out['madds']:,} | peak RAM {out['peak_ram_mib']:.3f} MiB")
+    log.info(
+        f"params {out['params']['total']:,} | MAdds {out['madds']:,} | peak RAM {out['peak_ram_mib']:.3f} MiB"
+    )
     return out
 
 
 def log_run_info(loggers: list, cfg: DictConfig, measures: dict[str, Any]) -> None:
     """Send the resolved config and the measurements to every logger (W&B: config + summary)."""
     hparams = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
-    flat = {"measure/params": measures.get("params", {}).get("total"), "measure/madds": measures.get("madds"),
-            "measure/peak_ram_mib": measures.get("peak_ram_mib")}
+    flat = {
+        "measure/params": measures.get("params", {}).get("total"),
+        "measure/madds": measures.get("madds"),
+        "measure/peak_ram_mib": measures.get("peak_ram_mib"),
+    }
     for lg in loggers:
         lg.log_hyperparams(hparams)  # type: ignore[arg-type]
         if type(lg).__name__ == "WandbLogger":
@@ -118,23 +139,34 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
     if cfg.get("train"):
         log.info("Starting training")
-        trainer.fit(model=model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"),
-                    weights_only=cfg.weights_only)
+        trainer.fit(
+            model=model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=cfg.weights_only
+        )
     train_metrics = dict(trainer.callback_metrics)
 
     test_metrics: dict[str, Any] = {}
     if cfg.get("test"):
-        ckpt = trainer.checkpoint_callback.best_model_path if cfg.get("train") and trainer.checkpoint_callback else ""
+        ckpt = (
+            trainer.checkpoint_callback.best_model_path
+            if cfg.get("train") and trainer.checkpoint_callback
+            else ""
+        )
         if cfg.get("train") and not ckpt:
             log.warning("No best checkpoint found; testing the current weights")
         log.info(f"Testing {'checkpoint ' + ckpt if ckpt else 'current weights'}")
-        trainer.test(model=model, datamodule=datamodule, ckpt_path=ckpt or None, weights_only=cfg.weights_only)
+        trainer.test(
+            model=model, datamodule=datamodule, ckpt_path=ckpt or None, weights_only=cfg.weights_only
+        )
         test_metrics = dict(trainer.callback_metrics)
 
     metrics = {**train_metrics, **test_metrics}
     if trainer.is_global_zero:
-        extra = {"best_checkpoint": trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback
-                 else None, **training_progress(trainer)}
+        extra = {
+            "best_checkpoint": trainer.checkpoint_callback.best_model_path
+            if trainer.checkpoint_callback
+            else None,
+            **training_progress(trainer),
+        }
         path = write_run_summary(cfg.paths.output_dir, metrics, measures, cfg, extra)
         for key in sorted(k for k in metrics if k.startswith("test") and k.endswith("/acc")):
             print(f"{key} = {float(metrics[key]):.4f}")

@@ -45,15 +45,23 @@ def write_cifar10_python(root: Path, per_batch: int = 20) -> Path:
     d.mkdir(parents=True)
     for i, name in enumerate([*(f"data_batch_{k}" for k in range(1, 6)), "test_batch"]):
         x, y = _images(per_batch, i)
-        batch = {b"batch_label": b"batch", b"labels": [int(v) for v in y], b"data": x,
-                 b"filenames": [f"img_{j}.png".encode() for j in range(per_batch)]}
+        batch = {
+            b"batch_label": b"batch",
+            b"labels": [int(v) for v in y],
+            b"data": x,
+            b"filenames": [f"img_{j}.png".encode() for j in range(per_batch)],
+        }
         with open(d / name, "wb") as f:
             pickle.dump(batch, f, protocol=2)
     return d
 
 
-def write_imagenet10(root: Path, per_class: int = 2, wnids: tuple[str, ...] = IMAGENET10_WNIDS,
-                     extra_wnid: str | None = "n09999999") -> Path:
+def write_imagenet10(
+    root: Path,
+    per_class: int = 2,
+    wnids: tuple[str, ...] = IMAGENET10_WNIDS,
+    extra_wnid: str | None = "n09999999",
+) -> Path:
     """imagenet10/{train,val}/<wnid>/*.JPEG with small real JPEG files (plus one unrelated wnid folder)."""
     rng = np.random.default_rng(0)
     base = root / "imagenet10"

@@ -5,5 +5,14 @@ from compresslab.data.datamodule import DataModule
 from compresslab.data.tabular import SklearnTabular
 from compresslab.data.vision import IMAGENET10_WNIDS, Cifar, Digits, ImageNet10
 
-__all__ = ["IMAGENET10_WNIDS", "Cifar", "DataModule", "DatasetSource", "Digits", "ImageNet10", "SklearnTabular",
-           "Splits", "stratified_split"]
+__all__ = [
+    "IMAGENET10_WNIDS",
+    "Cifar",
+    "DataModule",
+    "DatasetSource",
+    "Digits",
+    "ImageNet10",
+    "SklearnTabular",
+    "Splits",
+    "stratified_split",
+]

@@ -64,7 +64,9 @@ class DatasetSource(abc.ABC):
     collate_fn: Callable[[list[Any]], Any] | None = None
 
 
-def stratified_split(labels: Sequence[int] | np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
+def stratified_split(
+    labels: Sequence[int] | np.ndarray, fractions: Sequence[float], seed: int
+) -> list[np.ndarray]:
     """Split indices ``0..n-1`` into stratified parts of the given fractions (the remainder is the first part).
 
     The split seed is independent of the training seed, so every seed of a sweep sees the same test set.

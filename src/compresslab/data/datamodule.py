@@ -57,20 +57,35 @@ class DataModule(LightningDataModule):
         super().__init__()
         for key, value in (("data.batch_size", batch_size), ("data.eval_batch_size", eval_batch_size)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-                raise ConfigError(key, value, "a positive integer (the global batch size over all devices)",
-                                  f"set {key} to e.g. 64.")
+                raise ConfigError(
+                    key,
+                    value,
+                    "a positive integer (the global batch size over all devices)",
+                    f"set {key} to e.g. 64.",
+                )
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ConfigError("data.num_workers", num_workers, "an integer >= 0", "set data.num_workers=0.")
         if not isinstance(dataset, DatasetSource):
-            raise ConfigError("data.dataset", type(dataset).__name__, "a compresslab.data.DatasetSource",
-                              "point data.dataset._target_ at a reader class from compresslab.data.")
+            raise ConfigError(
+                "data.dataset",
+                type(dataset).__name__,
+                "a compresslab.data.DatasetSource",
+                "point data.dataset._target_ at a reader class from compresslab.data.",
+            )
         if dataset.num_classes != num_classes:
-            raise ConfigError("data.num_classes", num_classes, f"{dataset.num_classes} (what {dataset.name} has)",
-                              f"set data.num_classes={dataset.num_classes}.")
+            raise ConfigError(
+                "data.num_classes",
+                num_classes,
+                f"{dataset.num_classes} (what {dataset.name} has)",
+                f"set data.num_classes={dataset.num_classes}.",
+            )
         if tuple(dataset.input_shape) != tuple(input_shape):
-            raise ConfigError("data.input_shape", list(input_shape), f"{list(dataset.input_shape)} "
-                              f"(what the {dataset.name} reader produces)",
-                              f"set data.input_shape={list(dataset.input_shape)}.")
+            raise ConfigError(
+                "data.input_shape",
+                list(input_shape),
+                f"{list(dataset.input_shape)} (what the {dataset.name} reader produces)",
+                f"set data.input_shape={list(dataset.input_shape)}.",
+            )
         self.dataset = dataset
         self.num_classes = num_classes
         self.input_shape = tuple(input_shape)
@@ -94,11 +109,17 @@ class DataModule(LightningDataModule):
     def per_device_batch_size(self, world_size: int | None = None, eval: bool = False) -> int:
         """``batch_size // world_size``, after checking it divides evenly."""
         world_size = world_size or self.world_size
-        key, total = ("data.eval_batch_size", self.eval_batch_size) if eval else ("data.batch_size", self.batch_size)
+        key, total = (
+            ("data.eval_batch_size", self.eval_batch_size) if eval else ("data.batch_size", self.batch_size)
+        )
         if total % world_size:
             lo, hi = total - total % world_size, total + world_size - total % world_size
-            raise ConfigError(key, total, f"a multiple of the world size {world_size} (it is the global batch)",
-                              f"set {key}={lo or hi} or {hi}.")
+            raise ConfigError(
+                key,
+                total,
+                f"a multiple of the world size {world_size} (it is the global batch)",
+                f"set {key}={lo or hi} or {hi}.",
+            )
         return total // world_size
 
     @property
@@ -129,10 +150,16 @@ class DataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         ds = self._splits().train
-        sampler = DistributedSampler(ds, num_replicas=self.world_size, rank=self.rank, shuffle=True,
-                                     seed=self.seed, drop_last=False)
-        return DataLoader(ds, batch_size=self.per_device_batch_size(), sampler=sampler,
-                                  drop_last=self.drop_last, **self._loader_kwargs())
+        sampler = DistributedSampler(
+            ds, num_replicas=self.world_size, rank=self.rank, shuffle=True, seed=self.seed, drop_last=False
+        )
+        return DataLoader(
+            ds,
+            batch_size=self.per_device_batch_size(),
+            sampler=sampler,
+            drop_last=self.drop_last,
+            **self._loader_kwargs(),
+        )
 
     def val_dataloader(self) -> list[DataLoader]:
         return [self._eval_loader(ds) for ds in self._splits().val.values()]
@@ -142,9 +169,12 @@ class DataModule(LightningDataModule):
 
     def _eval_loader(self, ds: Dataset) -> DataLoader:
         # every sample exactly once over all ranks (no padding duplicates), so synced metrics are exact
-        sampler = UnrepeatedDistributedSampler(ds, num_replicas=self.world_size, rank=self.rank, shuffle=False)
-        return DataLoader(ds, batch_size=self.per_device_batch_size(eval=True), sampler=sampler,
-                          **self._loader_kwargs())
+        sampler = UnrepeatedDistributedSampler(
+            ds, num_replicas=self.world_size, rank=self.rank, shuffle=False
+        )
+        return DataLoader(
+            ds, batch_size=self.per_device_batch_size(eval=True), sampler=sampler, **self._loader_kwargs()
+        )
 
     def _loader_kwargs(self) -> dict:
         return {

@@ -11,7 +11,12 @@ from torch.utils.data import TensorDataset
 from compresslab.data.base import DatasetSource, Splits, stratified_split
 from compresslab.utils.errors import ConfigError
 
-_LOADERS = {"wine": "load_wine", "breast_cancer": "load_breast_cancer", "iris": "load_iris", "digits": "load_digits"}
+_LOADERS = {
+    "wine": "load_wine",
+    "breast_cancer": "load_breast_cancer",
+    "iris": "load_iris",
+    "digits": "load_digits",
+}
 _SHAPES = {"wine": (13, 3), "breast_cancer": (30, 2), "iris": (4, 3), "digits": (64, 10)}
 
 
@@ -27,11 +32,21 @@ class SklearnTabular(DatasetSource):
 
     source_hint = "bundled with scikit-learn; nothing to download"
 
-    def __init__(self, name: Literal["wine", "breast_cancer", "iris", "digits"], val_fraction: float = 0.15,
-                 test_fraction: float = 0.25, split_seed: int = 0) -> None:
+    def __init__(
+        self,
+        name: Literal["wine", "breast_cancer", "iris", "digits"],
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.25,
+        split_seed: int = 0,
+    ) -> None:
         if name not in _LOADERS:
             raise ConfigError("data.dataset.name", name, f"one of {sorted(_LOADERS)}", "pick one of those.")
-        self.name, self.val_fraction, self.test_fraction, self.split_seed = name, val_fraction, test_fraction, split_seed
+        self.name, self.val_fraction, self.test_fraction, self.split_seed = (
+            name,
+            val_fraction,
+            test_fraction,
+            split_seed,
+        )
 
     @property
     def num_classes(self) -> int:

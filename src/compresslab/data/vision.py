@@ -38,13 +38,19 @@ class TransformedTensorDataset(Dataset):
 
 
 def _check_fractions(val_fraction: float, test_fraction: float = 0.0) -> None:
-    for key, v in (("data.dataset.val_fraction", val_fraction), ("data.dataset.test_fraction", test_fraction)):
+    for key, v in (
+        ("data.dataset.val_fraction", val_fraction),
+        ("data.dataset.test_fraction", test_fraction),
+    ):
         if not 0.0 <= v < 1.0:
             raise ConfigError(key, v, "a fraction in [0, 1)", f"set {key}=0.1.")
     if val_fraction + test_fraction >= 1.0:
-        raise ConfigError("data.dataset.val_fraction", val_fraction,
-                          f"val_fraction + test_fraction < 1 (test_fraction={test_fraction})",
-                          "lower one of them.")
+        raise ConfigError(
+            "data.dataset.val_fraction",
+            val_fraction,
+            f"val_fraction + test_fraction < 1 (test_fraction={test_fraction})",
+            "lower one of them.",
+        )
 
 
 # ------------------------------------------------------------------------------------------------ digits
@@ -64,13 +70,18 @@ class Digits(DatasetSource):
     name = "digits"
     source_hint = "bundled with scikit-learn (sklearn.datasets.load_digits); nothing to download"
 
-    def __init__(self, image_size: int = 32, val_fraction: float = 0.1, test_fraction: float = 0.2,
-                 split_seed: int = 0) -> None:
+    def __init__(
+        self, image_size: int = 32, val_fraction: float = 0.1, test_fraction: float = 0.2, split_seed: int = 0
+    ) -> None:
         if image_size < 8:
             raise ConfigError("data.dataset.image_size", image_size, "an integer >= 8", "set image_size=32.")
         _check_fractions(val_fraction, test_fraction)
         self.image_size, self.val_fraction, self.test_fraction, self.split_seed = (
-            image_size, val_fraction, test_fraction, split_seed)
+            image_size,
+            val_fraction,
+            test_fraction,
+            split_seed,
+        )
 
     @property
     def num_classes(self) -> int:
@@ -87,10 +98,15 @@ class Digits(DatasetSource):
         x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8] in [0, 1]
         x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         y = torch.tensor(bunch.target, dtype=torch.long)
-        train, val, test = stratified_split(bunch.target, [self.val_fraction, self.test_fraction], self.split_seed)
+        train, val, test = stratified_split(
+            bunch.target, [self.val_fraction, self.test_fraction], self.split_seed
+        )
         mean, std = x[train].mean(), x[train].std()
         x = (x - mean) / std
-        parts = {name: TensorDataset(x[idx], y[idx]) for name, idx in (("train", train), ("val", val), ("test", test))}
+        parts = {
+            name: TensorDataset(x[idx], y[idx])
+            for name, idx in (("train", train), ("val", val), ("test", test))
+        }
         return Splits(train=parts["train"], val={"val": parts["val"]}, test={"test": parts["test"]})
 
 
@@ -102,16 +118,22 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
     """
 
     _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"), ("_codecs", "encode"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("_codecs", "encode"),
     }
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self._ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to unpickle global '{module}.{name}' (only numpy arrays, lists, "
-                                     "dicts and bytes are allowed in CIFAR batch files)")
+        raise pickle.UnpicklingError(
+            f"refusing to unpickle global '{module}.{name}' (only numpy arrays, lists, "
+            "dicts and bytes are allowed in CIFAR batch files)"
+        )
 
 
 def restricted_unpickle(path: Path) -> Any:
@@ -119,13 +141,21 @@ def restricted_unpickle(path: Path) -> Any:
     try:
         return _ArrayOnlyUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as e:
-        raise DataError(path, f"not a valid CIFAR python batch: {e}", "a pickled dict with b'data' and labels") from None
+        raise DataError(
+            path, f"not a valid CIFAR python batch: {e}", "a pickled dict with b'data' and labels"
+        ) from None
 
 
 _CIFAR_LAYOUT = {
     # variant: (binary dir, binary train files, binary test files, python dir, py train, py test)
-    "cifar10": ("cifar-10-batches-bin", [f"data_batch_{i}.bin" for i in range(1, 6)], ["test_batch.bin"],
-                "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]),
+    "cifar10": (
+        "cifar-10-batches-bin",
+        [f"data_batch_{i}.bin" for i in range(1, 6)],
+        ["test_batch.bin"],
+        "cifar-10-batches-py",
+        [f"data_batch_{i}" for i in range(1, 6)],
+        ["test_batch"],
+    ),
     "cifar100": ("cifar-100-binary", ["train.bin"], ["test.bin"], "cifar-100-python", ["train"], ["test"]),
 }
 
@@ -148,15 +178,31 @@ class Cifar(DatasetSource):
         augment: random crop (pad 4) + horizontal flip on the training split.
     """
 
-    source_hint = "https://www.cs.toronto.edu/~kriz/cifar.html (download the binary version and extract it under root)"
+    source_hint = (
+        "https://www.cs.toronto.edu/~kriz/cifar.html (download the binary version and extract it under root)"
+    )
 
-    def __init__(self, root: str, variant: Literal["cifar10", "cifar100"] = "cifar10",
-                 format: Literal["auto", "binary", "python"] = "auto", label: Literal["fine", "coarse"] = "fine",
-                 val_fraction: float = 0.1, split_seed: int = 0, augment: bool = True) -> None:
+    def __init__(
+        self,
+        root: str,
+        variant: Literal["cifar10", "cifar100"] = "cifar10",
+        format: Literal["auto", "binary", "python"] = "auto",
+        label: Literal["fine", "coarse"] = "fine",
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        augment: bool = True,
+    ) -> None:
         if variant not in _CIFAR_LAYOUT:
-            raise ConfigError("data.dataset.variant", variant, "'cifar10' or 'cifar100'", "use data=cifar10 or data=cifar100.")
+            raise ConfigError(
+                "data.dataset.variant",
+                variant,
+                "'cifar10' or 'cifar100'",
+                "use data=cifar10 or data=cifar100.",
+            )
         if format not in ("auto", "binary", "python"):
-            raise ConfigError("data.dataset.format", format, "'auto', 'binary' or 'python'", "set format=auto.")
+            raise ConfigError(
+                "data.dataset.format", format, "'auto', 'binary' or 'python'", "set format=auto."
+            )
         if label not in ("fine", "coarse"):
             raise ConfigError("data.dataset.label", label, "'fine' or 'coarse'", "set label=fine.")
         _check_fractions(val_fraction)
@@ -177,22 +223,33 @@ class Cifar(DatasetSource):
     def _resolve_format(self) -> str:
         bdir, btrain, btest, pdir, ptrain, ptest = _CIFAR_LAYOUT[self.variant]
         if not self.root.is_dir():
-            raise DataError(self.root, "data folder does not exist",
-                            f"{self.root}/{bdir}/ (binary version) or {self.root}/{pdir}/ (python version)",
-                            self.source_hint)
+            raise DataError(
+                self.root,
+                "data folder does not exist",
+                f"{self.root}/{bdir}/ (binary version) or {self.root}/{pdir}/ (python version)",
+                self.source_hint,
+            )
         want = ["binary", "python"] if self.format == "auto" else [self.format]
         for fmt in want:
             folder, files = (bdir, btrain + btest) if fmt == "binary" else (pdir, ptrain + ptest)
             if (self.root / folder).is_dir():
                 missing = [f for f in files if not (self.root / folder / f).is_file()]
                 if missing:
-                    raise DataError(self.root / folder, f"incomplete {self.variant} {fmt} archive: missing {missing}",
-                                    f"the files {files}", self.source_hint)
+                    raise DataError(
+                        self.root / folder,
+                        f"incomplete {self.variant} {fmt} archive: missing {missing}",
+                        f"the files {files}",
+                        self.source_hint,
+                    )
                 return fmt
         expected = " or ".join(f"{self.root}/{bdir if f == 'binary' else pdir}/" for f in want)
         present = sorted(p.name for p in self.root.iterdir())[:10]
-        raise DataError(self.root, f"no {self.variant} archive folder found (present: {present})", expected,
-                        self.source_hint)
+        raise DataError(
+            self.root,
+            f"no {self.variant} archive folder found (present: {present})",
+            expected,
+            self.source_hint,
+        )
 
     def check(self) -> None:
         self._resolve_format()
@@ -202,22 +259,32 @@ class Cifar(DatasetSource):
         rec = n_label + 3072
         raw = np.fromfile(path, dtype=np.uint8)
         if raw.size == 0 or raw.size % rec:
-            raise DataError(path, f"size {raw.size} B is not a positive multiple of the {rec}-byte record",
-                            f"{self.variant} binary records: {n_label} label byte(s) + 3072 pixel bytes")
+            raise DataError(
+                path,
+                f"size {raw.size} B is not a positive multiple of the {rec}-byte record",
+                f"{self.variant} binary records: {n_label} label byte(s) + 3072 pixel bytes",
+            )
         raw = raw.reshape(-1, rec)
         labels = raw[:, 0] if self.variant == "cifar10" else raw[:, 0 if self.label == "coarse" else 1]
         return raw[:, n_label:].reshape(-1, 3, 32, 32), labels.astype(np.int64)
 
     def _read_python(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
         d = restricted_unpickle(path)
-        key = b"labels" if self.variant == "cifar10" else (b"fine_labels" if self.label == "fine" else b"coarse_labels")
+        key = (
+            b"labels"
+            if self.variant == "cifar10"
+            else (b"fine_labels" if self.label == "fine" else b"coarse_labels")
+        )
         if not isinstance(d, dict) or b"data" not in d or key not in d:
             got = sorted(d) if isinstance(d, dict) else type(d).__name__
             raise DataError(path, f"missing keys: has {got}", f"a dict with b'data' and {key!r}")
         data, labels = np.asarray(d[b"data"]), np.asarray(d[key], dtype=np.int64)
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072 or len(data) != len(labels):
-            raise DataError(path, f"b'data' has dtype {data.dtype} shape {data.shape}, {len(labels)} labels",
-                            "uint8 array of shape [N, 3072] and N labels")
+            raise DataError(
+                path,
+                f"b'data' has dtype {data.dtype} shape {data.shape}, {len(labels)} labels",
+                "uint8 array of shape [N, 3072] and N labels",
+            )
         return data.reshape(-1, 3, 32, 32), labels
 
     def _read(self, fmt: str, files: Sequence[str], folder: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -227,8 +294,11 @@ class Cifar(DatasetSource):
         bad = (y < 0) | (y >= self.num_classes)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(self.root / folder, f"label {int(y[i])} at record {i} is outside [0, {self.num_classes})",
-                            f"{self.variant} {self.label} labels")
+            raise DataError(
+                self.root / folder,
+                f"label {int(y[i])} at record {i} is outside [0, {self.num_classes})",
+                f"{self.variant} {self.label} labels",
+            )
         return torch.from_numpy(x.copy()), torch.from_numpy(y)
 
     def load(self) -> Splits:
@@ -237,10 +307,13 @@ class Cifar(DatasetSource):
         folder, train_files, test_files = (bdir, btrain, btest) if fmt == "binary" else (pdir, ptrain, ptest)
         x_tr, y_tr = self._read(fmt, train_files, folder)
         x_te, y_te = self._read(fmt, test_files, folder)
-        mean, std = (CIFAR10_MEAN, CIFAR10_STD) if self.variant == "cifar10" else (CIFAR100_MEAN, CIFAR100_STD)
+        mean, std = (
+            (CIFAR10_MEAN, CIFAR10_STD) if self.variant == "cifar10" else (CIFAR100_MEAN, CIFAR100_STD)
+        )
         to_float = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
-        train_tf = v2.Compose(([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if self.augment else [])
-                              + to_float)
+        train_tf = v2.Compose(
+            ([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if self.augment else []) + to_float
+        )
         eval_tf = v2.Compose(to_float)
         tr_idx, val_idx = stratified_split(y_tr.numpy(), [self.val_fraction], self.split_seed)
         train = Subset(TransformedTensorDataset(x_tr, y_tr, train_tf), tr_idx.tolist())
@@ -284,17 +357,30 @@ class ImageNet10(DatasetSource):
     """
 
     name = "imagenet10"
-    source_hint = ("the ILSVRC-2012 train/val images of the 9 ImageNet-1K wnids plus n02430045 (deer) from "
-                   "ImageNet-22K (image-net.org), arranged as train/<wnid>/*.JPEG and val/<wnid>/*.JPEG")
+    source_hint = (
+        "the ILSVRC-2012 train/val images of the 9 ImageNet-1K wnids plus n02430045 (deer) from "
+        "ImageNet-22K (image-net.org), arranged as train/<wnid>/*.JPEG and val/<wnid>/*.JPEG"
+    )
 
-    def __init__(self, root: str, image_size: int = 224, resize_size: int = 256,
-                 val_resize: Literal["square", "shorter"] = "square",
-                 scale: Sequence[float] = (0.08, 1.0)) -> None:
+    def __init__(
+        self,
+        root: str,
+        image_size: int = 224,
+        resize_size: int = 256,
+        val_resize: Literal["square", "shorter"] = "square",
+        scale: Sequence[float] = (0.08, 1.0),
+    ) -> None:
         if resize_size < image_size:
-            raise ConfigError("data.dataset.resize_size", resize_size, f">= image_size ({image_size})",
-                              "set resize_size = image_size * 256 / 224.")
+            raise ConfigError(
+                "data.dataset.resize_size",
+                resize_size,
+                f">= image_size ({image_size})",
+                "set resize_size = image_size * 256 / 224.",
+            )
         if val_resize not in ("square", "shorter"):
-            raise ConfigError("data.dataset.val_resize", val_resize, "'square' or 'shorter'", "set val_resize=square.")
+            raise ConfigError(
+                "data.dataset.val_resize", val_resize, "'square' or 'shorter'", "set val_resize=square."
+            )
         self.root, self.image_size, self.resize_size = Path(root), image_size, resize_size
         self.val_resize, self.scale = val_resize, tuple(scale)
 
@@ -310,20 +396,36 @@ class ImageNet10(DatasetSource):
         for split in ("train", "val"):
             d = self.root / split
             if not d.is_dir():
-                raise DataError(d, "folder does not exist", f"{self.root}/{{train,val}}/<wnid>/*.JPEG",
-                                self.source_hint)
-            missing = [w for w in IMAGENET10_WNIDS
-                       if not (d / w).is_dir() or not any(p.suffix.lower() in _IMG_EXT for p in (d / w).iterdir())]
+                raise DataError(
+                    d, "folder does not exist", f"{self.root}/{{train,val}}/<wnid>/*.JPEG", self.source_hint
+                )
+            missing = [
+                w
+                for w in IMAGENET10_WNIDS
+                if not (d / w).is_dir() or not any(p.suffix.lower() in _IMG_EXT for p in (d / w).iterdir())
+            ]
             if missing:
-                raise DataError(d, f"missing or empty ImageNet-10 class folders: {missing}",
-                                f"one folder with images for each of the 10 wnids {list(IMAGENET10_WNIDS)}",
-                                self.source_hint)
+                raise DataError(
+                    d,
+                    f"missing or empty ImageNet-10 class folders: {missing}",
+                    f"one folder with images for each of the 10 wnids {list(IMAGENET10_WNIDS)}",
+                    self.source_hint,
+                )
 
     def transforms(self, train: bool) -> v2.Compose:
-        norm = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+        norm = [
+            v2.ToImage(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
         if train:
-            return v2.Compose([v2.RandomResizedCrop(self.image_size, scale=self.scale, ratio=(3 / 4, 4 / 3)),
-                               v2.RandomHorizontalFlip(), *norm])
+            return v2.Compose(
+                [
+                    v2.RandomResizedCrop(self.image_size, scale=self.scale, ratio=(3 / 4, 4 / 3)),
+                    v2.RandomHorizontalFlip(),
+                    *norm,
+                ]
+            )
         size = (self.resize_size, self.resize_size) if self.val_resize == "square" else self.resize_size
         return v2.Compose([v2.Resize(size), v2.CenterCrop(self.image_size), *norm])
 
@@ -335,8 +437,11 @@ class ImageNet10(DatasetSource):
                 return list(IMAGENET10_WNIDS), {w: i for i, w in enumerate(IMAGENET10_WNIDS)}
 
         def folder(split: str, train: bool) -> ImageFolder:
-            return _TenClassFolder(str(self.root / split), transform=self.transforms(train),
-                                   is_valid_file=lambda p: p.lower().endswith(_IMG_EXT))
+            return _TenClassFolder(
+                str(self.root / split),
+                transform=self.transforms(train),
+                is_valid_file=lambda p: p.lower().endswith(_IMG_EXT),
+            )
 
         val = folder("val", train=False)
         return Splits(train=folder("train", train=True), val={"val": val}, test={"test": val})

@@ -6,6 +6,15 @@ from compresslab.measure.peak_ram import PeakRamResult, analytic_peak_ram, regis
 from compresslab.measure.report import count_params, format_measure_table, measure_model
 
 __all__ = [
-    "LatencyResult", "MAddsResult", "PeakRamResult", "analytic_peak_ram", "count_madds", "count_params",
-    "countable_attention", "format_measure_table", "measure_latency", "measure_model", "register_peak_ram_rule",
+    "LatencyResult",
+    "MAddsResult",
+    "PeakRamResult",
+    "analytic_peak_ram",
+    "count_madds",
+    "count_params",
+    "countable_attention",
+    "format_measure_table",
+    "measure_latency",
+    "measure_model",
+    "register_peak_ram_rule",
 ]

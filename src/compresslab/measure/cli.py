@@ -24,11 +24,20 @@ def run(cfg: DictConfig) -> dict:
     validate_targets(net_cfg, root="model.net" if "net" in cfg.model else "model")
     shape = cfg.get("input_shape") or (cfg.data.get("input_shape") if cfg.get("data") else None)
     if not shape:
-        raise ConfigError("input_shape", None, "a list like [3, 224, 224]", "pass input_shape=[C,H,W] or data=<name>.")
+        raise ConfigError(
+            "input_shape", None, "a list like [3, 224, 224]", "pass input_shape=[C,H,W] or data=<name>."
+        )
     net = hydra.utils.instantiate(net_cfg)
     m = cfg.measure
-    result = measure_model(net, list(shape), batch_size=cfg.batch_size, bytes_per_value=m.bytes_per_value,
-                           latency=m.latency, latency_repeats=m.latency_repeats, latency_warmup=m.latency_warmup)
+    result = measure_model(
+        net,
+        list(shape),
+        batch_size=cfg.batch_size,
+        bytes_per_value=m.bytes_per_value,
+        latency=m.latency,
+        latency_repeats=m.latency_repeats,
+        latency_warmup=m.latency_warmup,
+    )
     result.pop("madds_by_module", None)
     name = net_cfg.get("model_name") or str(net_cfg.get("_target_", "model")).rsplit(".", 1)[-1]
     result["model"] = name

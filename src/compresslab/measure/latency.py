@@ -20,10 +20,14 @@ class LatencyResult:
     threads: int
 
 
-def measure_latency(model: nn.Module, *inputs: torch.Tensor, repeats: int = 20, warmup: int = 5) -> LatencyResult:
+def measure_latency(
+    model: nn.Module, *inputs: torch.Tensor, repeats: int = 20, warmup: int = 5
+) -> LatencyResult:
     """Time ``model(*inputs)`` under ``inference_mode``; warm-up iterations are excluded from the statistics."""
     if repeats < 1 or warmup < 0:
-        raise ValueError(f"measure.latency_repeats must be >= 1 and latency_warmup >= 0 (got {repeats}, {warmup})")
+        raise ValueError(
+            f"measure.latency_repeats must be >= 1 and latency_warmup >= 0 (got {repeats}, {warmup})"
+        )
     device = inputs[0].device if inputs else torch.device("cpu")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     was_training = model.training

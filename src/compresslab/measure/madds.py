@@ -45,8 +45,9 @@ def _rnn_flops_from_weights(input_shape: Any, weight_shapes: list[Any]) -> int:
     return 2 * steps_x_batch * mats
 
 
-def _mkldnn_rnn_layer_flop(input: Any, weight0: Any, weight1: Any, *args: Any, out_shape: Any = None,
-                           **kwargs: Any) -> int:
+def _mkldnn_rnn_layer_flop(
+    input: Any, weight0: Any, weight1: Any, *args: Any, out_shape: Any = None, **kwargs: Any
+) -> int:
     """``aten.mkldnn_rnn_layer``: one layer, one direction (CPU LSTM)."""
     return _rnn_flops_from_weights(input, [weight0, weight1])
 

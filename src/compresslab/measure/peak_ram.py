@@ -28,9 +28,25 @@ Rule = Literal["mbconv", "residual", "dense", "output", "skip"] | Callable[[nn.M
 
 _RULES: dict[type, Rule] = {}
 _ELEMENTWISE = (
-    nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.Identity, nn.Dropout, nn.Dropout2d, nn.Flatten,
-    nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.LeakyReLU, nn.PReLU,
-    nn.ELU, nn.Mish,
+    nn.modules.batchnorm._NormBase,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.Identity,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Flatten,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.SiLU,
+    nn.GELU,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.Mish,
 )
 
 
@@ -122,7 +138,9 @@ def _numel(obj: Any) -> int:
 def _apply(rule: Rule, module: nn.Module, n_in: int, n_out: int) -> int:
     if callable(rule):
         return int(rule(module, n_in, n_out))
-    return {"mbconv": n_in + n_out, "residual": max(n_in, n_out), "dense": n_out, "output": n_out, "skip": 0}[rule]
+    return {"mbconv": n_in + n_out, "residual": max(n_in, n_out), "dense": n_out, "output": n_out, "skip": 0}[
+        rule
+    ]
 
 
 def analytic_peak_ram(model: nn.Module, *inputs: torch.Tensor, bytes_per_value: int = 4) -> PeakRamResult:
@@ -152,6 +170,7 @@ def analytic_peak_ram(model: nn.Module, *inputs: torch.Tensor, bytes_per_value: 
             n_in, n_out = _numel(args), _numel(output)
             old = sizes.get(path, (0, 0))
             sizes[path] = (max(old[0], n_in), max(old[1], n_out))
+
         return record
 
     handles = [m.register_forward_hook(hook(p)) for p, (m, _) in units.items()]
@@ -169,7 +188,17 @@ def analytic_peak_ram(model: nn.Module, *inputs: torch.Tensor, bytes_per_value: 
         if path not in sizes:
             continue  # defined but not called in forward
         n_in, n_out = sizes[path]
-        rows.append(PeakRamUnit(path, type(module).__name__, rule if isinstance(rule, str) else "custom",
-                                n_in, n_out, _apply(rule, module, n_in, n_out)))
+        rows.append(
+            PeakRamUnit(
+                path,
+                type(module).__name__,
+                rule if isinstance(rule, str) else "custom",
+                n_in,
+                n_out,
+                _apply(rule, module, n_in, n_out),
+            )
+        )
     peak = max(rows, key=lambda r: r.values) if rows else PeakRamUnit("", "", "", 0, 0, 0)
-    return PeakRamResult(peak_values=peak.values, bytes_per_value=bytes_per_value, peak_unit=peak.name, units=rows)
+    return PeakRamResult(
+        peak_values=peak.values, bytes_per_value=bytes_per_value, peak_unit=peak.name, units=rows
+    )

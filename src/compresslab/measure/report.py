@@ -34,9 +34,16 @@ def count_params(model: nn.Module) -> dict[str, int]:
     return {"total": total, "trainable": trainable, "no_norm": total - norm}
 
 
-def measure_model(model: nn.Module, input_shape: Sequence[int], batch_size: int = 1, bytes_per_value: int = 4,
-                  latency: bool = True, latency_repeats: int = 20, latency_warmup: int = 5,
-                  device: str | torch.device = "cpu") -> dict[str, Any]:
+def measure_model(
+    model: nn.Module,
+    input_shape: Sequence[int],
+    batch_size: int = 1,
+    bytes_per_value: int = 4,
+    latency: bool = True,
+    latency_repeats: int = 20,
+    latency_warmup: int = 5,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
     """Params, MAdds, analytic peak RAM and (optionally) measured latency of ``model`` on one input shape.
 
     Args:
@@ -61,8 +68,14 @@ def measure_model(model: nn.Module, input_shape: Sequence[int], batch_size: int 
     }
     if latency:
         lat = measure_latency(model, x, repeats=latency_repeats, warmup=latency_warmup)
-        out["latency_ms"] = {"median": lat.median_ms, "p10": lat.p10_ms, "p90": lat.p90_ms,
-                             "repeats": lat.repeats, "device": lat.device, "threads": lat.threads}
+        out["latency_ms"] = {
+            "median": lat.median_ms,
+            "p10": lat.p10_ms,
+            "p90": lat.p90_ms,
+            "repeats": lat.repeats,
+            "device": lat.device,
+            "threads": lat.threads,
+        }
     return out
 
 
@@ -80,8 +93,12 @@ def format_measure_table(name: str, m: dict[str, Any]) -> Any:
     t.add_row("params (without norm layers)", f"{p['no_norm']:,}")
     t.add_row("MAdds", f"{m['madds']:,}  ({m['madds'] / 1e6:.1f}M)")
     t.add_row("FLOPs (2×MAdds)", f"{2 * m['madds']:,}")
-    t.add_row(f"peak RAM ({m['bytes_per_value']} B/value)", f"{m['peak_ram_mib']:.3f} MiB  at {m['peak_ram_unit']}")
+    t.add_row(
+        f"peak RAM ({m['bytes_per_value']} B/value)", f"{m['peak_ram_mib']:.3f} MiB  at {m['peak_ram_unit']}"
+    )
     if "latency_ms" in m:
         lat = m["latency_ms"]
-        t.add_row("latency (median)", escape(f"{lat['median']:.2f} ms  [{lat['device']}, {lat['threads']} threads]"))
+        t.add_row(
+            "latency (median)", escape(f"{lat['median']:.2f} ms  [{lat['device']}, {lat['threads']} threads]")
+        )
     return t

@@ -45,8 +45,9 @@ class ClassifierModule(LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-        self.train_metrics = MetricCollection({"acc": MulticlassAccuracy(num_classes, average="micro")},
-                                              prefix="train/")
+        self.train_metrics = MetricCollection(
+            {"acc": MulticlassAccuracy(num_classes, average="micro")}, prefix="train/"
+        )
         self.train_loss = MeanMetric()
         self.eval_metrics = nn.ModuleDict()  # split name -> MetricCollection, built in setup()
         self.eval_losses = nn.ModuleDict()
@@ -56,11 +57,14 @@ class ClassifierModule(LightningModule):
     # ------------------------------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule if self.trainer is not None else None
-        names = (dm.val_names + dm.test_names) if dm is not None and hasattr(dm, "val_names") else ["val", "test"]
+        names = (
+            (dm.val_names + dm.test_names) if dm is not None and hasattr(dm, "val_names") else ["val", "test"]
+        )
         for name in names:
             if name not in self.eval_metrics:
                 self.eval_metrics[name] = MetricCollection(
-                    {"acc": MulticlassAccuracy(self.hparams.num_classes, average="micro")}, prefix=f"{name}/")
+                    {"acc": MulticlassAccuracy(self.hparams.num_classes, average="micro")}, prefix=f"{name}/"
+                )
                 self.eval_losses[name] = MeanMetric()
         if self.hparams.compile and stage == "fit":
             self.net = torch.compile(self.net)
@@ -112,6 +116,11 @@ class ClassifierModule(LightningModule):
         optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
         if self.scheduler_factory is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {
-            "scheduler": self.scheduler_factory(optimizer=optimizer), "interval": self.hparams.scheduler_interval,
-            "frequency": 1}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": self.scheduler_factory(optimizer=optimizer),
+                "interval": self.hparams.scheduler_interval,
+                "frequency": 1,
+            },
+        }

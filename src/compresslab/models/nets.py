@@ -34,14 +34,24 @@ class ConvNet(nn.Module):
         dropout: dropout before the head.
     """
 
-    def __init__(self, in_chans: int = 1, num_classes: int = 10, widths: Sequence[int] = (16, 32, 64),
-                 norm: Literal["batch", "group", "none"] = "group", dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        in_chans: int = 1,
+        num_classes: int = 10,
+        widths: Sequence[int] = (16, 32, 64),
+        norm: Literal["batch", "group", "none"] = "group",
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c = in_chans
         for w in widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1, bias=norm == "none"), _norm(norm, w), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(c, w, 3, padding=1, bias=norm == "none"),
+                _norm(norm, w),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            ]
             c = w
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -65,8 +75,9 @@ class MLP(nn.Module):
         dropout: dropout after each hidden layer.
     """
 
-    def __init__(self, in_features: int, num_classes: int, hidden: Sequence[int] = (64, 64),
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, in_features: int, num_classes: int, hidden: Sequence[int] = (64, 64), dropout: float = 0.0
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         d = in_features

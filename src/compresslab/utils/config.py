@@ -176,7 +176,11 @@ def validate_targets(cfg: DictConfig | Mapping, root: str = "") -> None:
     Raises:
         ConfigError: naming the dotted key, the bad value, what was expected and the likely fix.
     """
-    container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False) if isinstance(cfg, DictConfig) else cfg
+    container = (
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+        if isinstance(cfg, DictConfig)
+        else cfg
+    )
     _validate_node(container, root)
 
 
@@ -197,8 +201,12 @@ def _validate_target_node(node: Mapping, path: str) -> None:
     try:
         target = get_object(target_name)
     except Exception as e:
-        raise ConfigError(key, target_name, "an importable class or function",
-                          f"check the spelling of the dotted path ({type(e).__name__}: {e}).") from None
+        raise ConfigError(
+            key,
+            target_name,
+            "an importable class or function",
+            f"check the spelling of the dotted path ({type(e).__name__}: {e}).",
+        ) from None
     found = _signature_of(target)
     if found is None:
         return
@@ -214,17 +222,28 @@ def _validate_target_node(node: Mapping, path: str) -> None:
                 continue
             close = difflib.get_close_matches(name, params, n=1)
             hint = f"did you mean '{close[0]}'?" if close else "remove it."
-            raise ConfigError(dotted, value, f"one of the keys accepted by {target_name}: {', '.join(params)}",
-                              f"unknown key; {hint}")
+            raise ConfigError(
+                dotted,
+                value,
+                f"one of the keys accepted by {target_name}: {', '.join(params)}",
+                f"unknown key; {hint}",
+            )
         if isinstance(value, Mapping) and "_target_" in value:
             continue  # an object built from config; its own node is validated on its own
         tp = hints.get(name, params[name].annotation)
         if _matches(value, tp) is False:
-            raise ConfigError(dotted, value, f"a value of type {_type_name(tp)} (for {target_name})",
-                              f"set {dotted} to a value of type {_type_name(tp)}.")
+            raise ConfigError(
+                dotted,
+                value,
+                f"a value of type {_type_name(tp)} (for {target_name})",
+                f"set {dotted} to a value of type {_type_name(tp)}.",
+            )
     if not node.get("_partial_", False):
-        missing = [n for n, p in params.items() if p.default is p.empty and n not in node
-                   and p.kind is not p.POSITIONAL_ONLY]
+        missing = [
+            n
+            for n, p in params.items()
+            if p.default is p.empty and n not in node and p.kind is not p.POSITIONAL_ONLY
+        ]
         if missing and not node.get("_args_"):
             dotted = f"{path}.{missing[0]}" if path else missing[0]
             raise ConfigError(dotted, None, f"a value (required by {target_name})", f"add {dotted}=<value>.")

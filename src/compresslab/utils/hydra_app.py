@@ -17,7 +17,8 @@ def prepare_hydra() -> str:
     if not CONF_DIR.is_dir():
         raise FileNotFoundError(
             f"Hydra config folder not found at {CONF_DIR}. compresslab runs from a clone of the repository "
-            "installed with `pip install -e .` (or `make install`); the configs are not packaged separately.")
+            "installed with `pip install -e .` (or `make install`); the configs are not packaged separately."
+        )
     os.environ.setdefault("COMPRESSLAB_ROOT", str(PROJECT_ROOT))
     register_schemas()
     return str(CONF_DIR)

@@ -18,8 +18,11 @@ def get_logger(name: str = __name__) -> logging.Logger:
 
 
 @rank_zero_only
-def print_config_tree(cfg: DictConfig, order: Sequence[str] = ("data", "model", "trainer", "callbacks", "logger"),
-                      resolve: bool = False) -> None:
+def print_config_tree(
+    cfg: DictConfig,
+    order: Sequence[str] = ("data", "model", "trainer", "callbacks", "logger"),
+    resolve: bool = False,
+) -> None:
     """Print the composed config as a rich tree, main groups first."""
     import rich
     import rich.syntax

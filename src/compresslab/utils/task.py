@@ -24,7 +24,9 @@ METRICS_FILE = "metrics.json"
 FAILURE_FILE = "failed.json"
 
 
-def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[DictConfig], tuple[dict, dict]]:
+def task_wrapper(
+    task: Callable[[DictConfig], tuple[dict, dict]],
+) -> Callable[[DictConfig], tuple[dict, dict]]:
     """Run a job so that a failure is recorded and never leaks into the next job of a multirun.
 
     - W&B: ``wandb.finish()`` runs in ``finally``, so job N+1 of a sweep never logs into job N's run.
@@ -40,10 +42,13 @@ def task_wrapper(task: Callable[[DictConfig], tuple[dict, dict]]) -> Callable[[D
         except BaseException as e:
             if not isinstance(e, KeyboardInterrupt):
                 log.exception("Job failed")
-            atomic_write_json(output_dir / FAILURE_FILE, {
-                "error": f"{type(e).__name__}: {e}",
-                "traceback": traceback.format_exc(),
-            })
+            atomic_write_json(
+                output_dir / FAILURE_FILE,
+                {
+                    "error": f"{type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc(),
+                },
+            )
             raise
         finally:
             log.info(f"Output dir: {output_dir}")
@@ -85,7 +90,9 @@ def instantiate_group(group: DictConfig | None, kind: type) -> list[Any]:
     if not group:
         return objs
     if not isinstance(group, DictConfig):
-        raise TypeError(f"expected a config group mapping names to {kind.__name__} configs, got {type(group)}")
+        raise TypeError(
+            f"expected a config group mapping names to {kind.__name__} configs, got {type(group)}"
+        )
     for name, conf in group.items():
         if isinstance(conf, DictConfig) and "_target_" in conf:
             obj = hydra.utils.instantiate(conf)
@@ -103,8 +110,13 @@ def instantiate_loggers(cfg: DictConfig | None) -> list[Logger]:
     return instantiate_group(cfg, Logger)
 
 
-def write_run_summary(output_dir: str | Path, metrics: dict[str, Any], measures: dict[str, Any],
-                      cfg: DictConfig, extra: dict[str, Any] | None = None) -> Path:
+def write_run_summary(
+    output_dir: str | Path,
+    metrics: dict[str, Any],
+    measures: dict[str, Any],
+    cfg: DictConfig,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``metrics.json``: final metrics, measurements and the resolved config (atomically).
 
     This file is the only thing ``compresslab-table`` and the review notebook read.
@@ -138,6 +150,8 @@ def get_metric_value(metrics: dict[str, Any], name: str | None) -> float | None:
     if not name:
         return None
     if name not in metrics:
-        raise KeyError(f"optimized_metric '{name}' was not logged; logged metrics: {sorted(metrics)}. "
-                       "Fix: set optimized_metric to one of them.")
+        raise KeyError(
+            f"optimized_metric '{name}' was not logged; logged metrics: {sorted(metrics)}. "
+            "Fix: set optimized_metric to one of them."
+        )
     return float(metrics[name])
