@@ -27,6 +27,14 @@ FAST = [
     "measure.latency_warmup=0",
 ]
 
+#: CLI overrides for quick, quiet subprocess runs (CSV logs only, no measurement, no progress bar)
+QUIET_CLI = [
+    "logger=csv",
+    "measure.enabled=false",
+    "extras.print_config=false",
+    "callbacks.rich_progress_bar=null",
+]
+
 
 def compose_cfg(
     config_name: str, overrides: list[str], output_dir: Path, with_hydra: bool = True

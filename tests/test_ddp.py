@@ -7,19 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import QUIET_CLI, run_cli
 
 pytestmark = pytest.mark.slow
 
-COMMON = [
-    "logger=csv",
-    "measure.enabled=false",
-    "extras.print_config=false",
-    "callbacks.rich_progress_bar=null",
-    "trainer.max_epochs=2",
-    "data.batch_size=64",
-    "seed=7",
-]
+COMMON = [*QUIET_CLI, "trainer.max_epochs=2", "data.batch_size=64", "seed=7"]
 
 
 def test_ddp_cpu_two_processes_equals_single_process(tmp_path: Path):

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import QUIET_CLI, run_cli
 
 pytestmark = pytest.mark.slow
 
-COMMON = [
-    "logger=csv",
-    "measure.enabled=false",
-    "extras.print_config=false",
-    "callbacks.rich_progress_bar=null",
-    "trainer.max_epochs=3",
-    "seed=3",
-]
+COMMON = [*QUIET_CLI, "trainer.max_epochs=3", "seed=3"]
 KILL = ["+callbacks.kill._target_=tests.helpers.callbacks.KillAtStep", "+callbacks.kill.step=27"]
 
 
