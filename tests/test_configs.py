@@ -12,7 +12,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 from compresslab.train import build, validate
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, DataError
 from compresslab.utils.hydra_app import CONF_DIR, prepare_hydra
 
 DATA = sorted(
@@ -109,13 +109,19 @@ def test_unknown_target_fails(train_cfg):
         validate(train_cfg(["model.net._target_=compresslab.models.NoSuchNet"]))
 
 
-def test_missing_data_dir_fails_before_training(train_cfg, tmp_path: Path):
+def test_missing_data_dir_fails_before_any_work(train_cfg, tmp_path: Path):
     cfg = train_cfg(["data=cifar10", f"paths.data_dir={tmp_path / 'nowhere'}", "data.num_workers=0"])
-    objs = build(cfg)  # construction is disk-free...
-    from compresslab.utils.errors import DataError
+    hydra.utils.instantiate(cfg.data)  # constructing the reader never touches the disk...
+    with pytest.raises(
+        DataError, match="nowhere"
+    ) as e:  # ...building the run checks it, naming path and source
+        build(cfg)
+    assert "cifar-10-batches-bin" in str(e.value) and "Where to get it" in str(e.value)
 
-    with pytest.raises(DataError, match="nowhere"):  # ...setup names the path
-        objs["datamodule"].prepare_data()
+
+def test_batch_not_divisible_by_world_size_fails_in_build(train_cfg):
+    with pytest.raises(ConfigError, match="multiple of the world size 2"):
+        build(train_cfg(["trainer=ddp_cpu", "data.batch_size=63"]))
 
 
 def test_schema_classes_unused_keys_are_rejected():

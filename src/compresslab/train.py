@@ -67,9 +67,8 @@ def build(cfg: DictConfig) -> dict[str, Any]:
     loggers = instantiate_loggers(cfg.get("logger"))
     log.info(f"Instantiating trainer <{cfg.trainer._target_}>")
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
-    if hasattr(datamodule, "per_device_batch_size"):  # batch divisible by the world size, before any work
-        datamodule.per_device_batch_size(trainer.world_size)
-        datamodule.per_device_batch_size(trainer.world_size, eval=True)
+    if hasattr(datamodule, "check"):  # batch divisible by the world size, data present and well-formed
+        datamodule.check(trainer.world_size)
     return {
         "cfg": cfg,
         "datamodule": datamodule,

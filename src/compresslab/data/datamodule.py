@@ -137,6 +137,13 @@ class DataModule(LightningDataModule):
         return self.splits
 
     # ---------------------------------------------------------------------------------------------- hooks
+    def check(self, world_size: int | None = None) -> None:
+        """Validate the batch sizes against ``world_size`` and the files on disk (read-only: safe on every rank,
+        run by the entry points before loggers start or any model is measured)."""
+        self.per_device_batch_size(world_size)
+        self.per_device_batch_size(world_size, eval=True)
+        self.dataset.check()
+
     def prepare_data(self) -> None:
         self.dataset.check()
 

@@ -15,6 +15,7 @@ from lightning.pytorch import Callback
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from compresslab.utils.errors import CompresslabError
 from compresslab.utils.io import atomic_write_json, atomic_write_text
 from compresslab.utils.logging import get_logger, print_config_tree
 
@@ -40,7 +41,9 @@ def task_wrapper(
         try:
             return task(cfg)
         except BaseException as e:
-            if not isinstance(e, KeyboardInterrupt):
+            if isinstance(e, CompresslabError):
+                log.error(f"Job failed: {e}")  # a user error: the message says what to fix, no traceback
+            elif not isinstance(e, KeyboardInterrupt):
                 log.exception("Job failed")
             atomic_write_json(
                 output_dir / FAILURE_FILE,
