@@ -16,7 +16,7 @@ from compresslab.train import build, measure_run
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import prepare_hydra
 from compresslab.utils.logging import get_logger
-from compresslab.utils.task import apply_extras, task_wrapper, write_run_summary
+from compresslab.utils.task import apply_extras, print_test_accuracies, task_wrapper, write_run_summary
 
 log = get_logger(__name__)
 
@@ -38,8 +38,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     metrics = dict(trainer.callback_metrics)
     if trainer.is_global_zero:
         write_run_summary(cfg.paths.output_dir, metrics, measures, cfg, {"checkpoint": str(ckpt)})
-        for key in sorted(k for k in metrics if k.endswith("/acc")):
-            print(f"{key} = {float(metrics[key]):.4f}")
+        print_test_accuracies(metrics)
     return metrics, objs
 
 

@@ -27,6 +27,7 @@ from compresslab.utils.task import (
     get_metric_value,
     instantiate_callbacks,
     instantiate_loggers,
+    print_test_accuracies,
     task_wrapper,
     write_run_summary,
 )
@@ -167,8 +168,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             **training_progress(trainer),
         }
         path = write_run_summary(cfg.paths.output_dir, metrics, measures, cfg, extra)
-        for key in sorted(k for k in metrics if k.startswith("test") and k.endswith("/acc")):
-            print(f"{key} = {float(metrics[key]):.4f}")
+        print_test_accuracies(metrics)
         log.info(f"Wrote {path}")
     return metrics, objs
 

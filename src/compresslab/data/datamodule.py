@@ -144,14 +144,9 @@ class DataModule(LightningDataModule):
         self.per_device_batch_size(world_size, eval=True)
         self.dataset.check()
 
-    def prepare_data(self) -> None:
-        self.dataset.check()
-
     def setup(self, stage: str | None = None) -> None:
-        self.per_device_batch_size()
-        self.per_device_batch_size(eval=True)
         if self.splits is None:
-            self.dataset.check()
+            self.check()  # batch sizes against the world size, files on disk
             self.splits = self.dataset.load()
             log.info(f"{self.dataset.name}: split sizes {self.splits.sizes()}")
 

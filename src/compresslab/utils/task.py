@@ -136,6 +136,12 @@ def write_run_summary(
     return path
 
 
+def print_test_accuracies(metrics: dict[str, Any]) -> None:
+    """Print ``test…/acc = x.xxxx`` lines (what `make train` shows and scripts grep)."""
+    for key in sorted(k for k in metrics if k.startswith("test") and k.endswith("/acc")):
+        print(f"{key} = {float(metrics[key]):.4f}")
+
+
 def read_run_summary(run_dir: str | Path) -> dict[str, Any]:
     """Read a run's ``metrics.json``."""
     return json.loads((Path(run_dir) / METRICS_FILE).read_text())
