@@ -9,6 +9,8 @@ rules —
   one channel at a time);
 * residual block: max(|input|, |output|);
 * dense block: |block output|;
+* inception block: |input| + the sum of its 3 smallest branch outputs (the largest branch streams into the
+  concatenated output);
 * RNNPool: |output| only (computed patch by patch).
 
 Sizes come from forward hooks on one batch-1 forward pass; values × ``bytes_per_value`` (4 = fp32), in MiB.
@@ -55,6 +57,16 @@ def register_peak_ram_rule(cls: type, rule: Rule) -> None:
     _RULES[cls] = rule
 
 
+def _inception_rule(module: nn.Module, n_in: int, n_out: int) -> int:
+    """|in| + the 3 smallest of the 4 branch outputs; branch widths from each branch's last convolution."""
+    widths = []
+    for branch in (module.branch1, module.branch2, module.branch3, module.branch4):
+        convs = [m for m in branch.modules() if isinstance(m, nn.Conv2d)]
+        widths.append(convs[-1].out_channels)
+    spatial = n_out // sum(widths)  # values per channel of the concatenated output
+    return n_in + spatial * sum(sorted(widths)[:3])
+
+
 def _register_defaults() -> None:
     """Known block classes of timm and torchvision."""
     try:
@@ -74,6 +86,9 @@ def _register_defaults() -> None:
     except (ImportError, AttributeError):  # pragma: no cover
         pass
     from torchvision.models import densenet, mobilenetv2, resnet
+    from torchvision.models.googlenet import Inception
+
+    register_peak_ram_rule(Inception, _inception_rule)
 
     register_peak_ram_rule(mobilenetv2.InvertedResidual, "mbconv")
     register_peak_ram_rule(resnet.BasicBlock, "residual")
