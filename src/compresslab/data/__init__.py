@@ -3,13 +3,14 @@
 from compresslab.data.base import DatasetSource, Splits, stratified_split
 from compresslab.data.datamodule import DataModule
 from compresslab.data.tabular import SklearnTabular
-from compresslab.data.vision import IMAGENET10_WNIDS, Cifar, Digits, ImageNet10
+from compresslab.data.vision import IMAGENET10_WNIDS, Cifar, ClutteredDigits, Digits, ImageNet10
 
 __all__ = [
     "IMAGENET10_WNIDS",
     "Cifar",
     "DataModule",
     "DatasetSource",
+    "ClutteredDigits",
     "Digits",
     "ImageNet10",
     "SklearnTabular",

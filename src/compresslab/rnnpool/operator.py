@@ -417,6 +417,7 @@ def load_edgeml_rnnpool(trace: dict[str, Any] | str | Path, dtype: torch.dtype =
         _check_trace(trace, "<trace dict>")
     dims = trace["dims"]
     pool = RNNPool(int(dims["input_channels"]), int(dims["hidden1"]), int(dims["hidden2"]), cell="fastgrnn")
+    pool = pool.to(dtype)  # before the copy: ζ, ν keep float64 precision in a float64 operator
     with torch.no_grad():
         for name, cell in (("rnn1", pool.rnn1), ("rnn2", pool.rnn2)):
             src = trace[name]
@@ -426,7 +427,7 @@ def load_edgeml_rnnpool(trace: dict[str, Any] | str | Path, dtype: torch.dtype =
             cell.bias_update.copy_(torch.tensor(src["Bh"], dtype=torch.float64))
             cell.zeta.copy_(torch.logit(torch.tensor(src["sigmoid_zeta"], dtype=torch.float64)))
             cell.nu.copy_(torch.logit(torch.tensor(src["sigmoid_nu"], dtype=torch.float64)))
-    return pool.to(dtype)
+    return pool
 
 
 def edgeml_trace_patch(trace: dict[str, Any], dtype: torch.dtype = torch.float32) -> torch.Tensor:
