@@ -110,15 +110,61 @@ class Digits(DatasetSource):
         return Splits(train=parts["train"], val={"val": parts["val"]}, test={"test": parts["test"]})
 
 
+class _ClutterCanvas(Dataset):
+    """Digits pasted on a canvas with clutter fragments, composed per item.
+
+    With ``seed=None`` every access draws a fresh position and fresh clutter (training: the placements are
+    an augmentation, drawn from the torch RNG that ``seed_everything`` seeds); with a seed, item ``i`` is
+    always the same image (evaluation splits).
+    """
+
+    def __init__(
+        self,
+        digits: torch.Tensor,
+        labels: torch.Tensor,
+        canvas: int,
+        clutter: int,
+        clutter_size: int,
+        mean_std: tuple[float, float] = (0.0, 1.0),
+        seed: int | None = None,
+    ) -> None:
+        self.digits, self.labels, self.canvas = digits, labels, canvas  # digits [N, d, d] in [0, 1]
+        self.clutter, self.clutter_size, self.mean_std, self.seed = clutter, clutter_size, mean_std, seed
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        gen = None if self.seed is None else torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        d, size, frag, n = self.digits.shape[-1], self.canvas, self.clutter_size, len(self.labels)
+
+        def draw(high: int, count: int = 2) -> list[int]:
+            return torch.randint(0, high, (count,), generator=gen).tolist()
+
+        x = torch.zeros(size, size)  # [S, S]
+        for _ in range(self.clutter):  # fragments of other digits of the same split
+            (src,) = draw(n, 1)
+            sr, sc = draw(d - frag + 1)
+            tr, tc = draw(size - frag + 1)
+            region = x[tr : tr + frag, tc : tc + frag]
+            torch.maximum(region, self.digits[src, sr : sr + frag, sc : sc + frag], out=region)
+        r, c = draw(size - d + 1)
+        region = x[r : r + d, c : c + d]
+        torch.maximum(region, self.digits[i], out=region)
+        mean, std = self.mean_std
+        return ((x - mean) / std).unsqueeze(0), self.labels[i]  # [1, S, S]
+
+
 class ClutteredDigits(Digits):
-    """Digits placed at a random position on a larger canvas with clutter: translation + distractors.
+    """Digits at a random position of a larger canvas with clutter: translation + distractors.
 
     A reduced-scale stand-in for natural images where spatial downsampling matters (the cluttered-MNIST
     construction of the spatial-transformer literature, on scikit-learn's real digits, offline). Each 8×8 digit
-    is upsampled to ``digit_size`` and pasted at a uniform random position of a ``canvas_size`` canvas; then
-    ``clutter`` fragments (random ``clutter_size`` crops of other digits of the same split) are pasted at
-    random positions (pixel-wise max). Positions and fragments come from ``split_seed`` alone, so every
-    training seed sees the same images. Standardised with the training split's mean and std.
+    is upsampled to ``digit_size`` and pasted at a uniform random position of a ``canvas_size`` canvas, over
+    ``clutter`` fragments (random ``clutter_size`` crops of other digits of the same split, pixel-wise max).
+    Validation and test images are fixed by ``split_seed``; training images are recomposed at every access
+    (fresh position and clutter: the augmentation that keeps 1,257 digits from being memorised).
+    Standardised with the mean and std of a fixed rendering of the training split.
 
     Args:
         canvas_size: side of the square canvas.
@@ -143,7 +189,10 @@ class ClutteredDigits(Digits):
         super().__init__(canvas_size, val_fraction, test_fraction, split_seed)
         if not 8 <= digit_size <= canvas_size:
             raise ConfigError(
-                "data.dataset.digit_size", digit_size, f"an integer in [8, canvas_size={canvas_size}]", "set 24."
+                "data.dataset.digit_size",
+                digit_size,
+                f"an integer in [8, canvas_size={canvas_size}]",
+                "set 24.",
             )
         if not 1 <= clutter_size <= digit_size or clutter < 0:
             raise ConfigError(
@@ -158,29 +207,26 @@ class ClutteredDigits(Digits):
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
-        d, size, frag = self.digit_size, self.image_size, self.clutter_size
+        d = self.digit_size
         digits = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8]
         digits = F.interpolate(digits, size=(d, d), mode="bilinear", align_corners=False)[:, 0]  # [N, d, d]
         y = torch.tensor(bunch.target, dtype=torch.long)
-        splits = stratified_split(bunch.target, [self.val_fraction, self.test_fraction], self.split_seed)
-        rng = np.random.default_rng(self.split_seed)
-        canvas = torch.zeros(len(y), 1, size, size)  # [N, 1, S, S]
-        for idx in splits:  # clutter from the same split only: no test digit leaks into training images
-            for i in idx:
-                for _ in range(self.clutter):
-                    src = digits[idx[rng.integers(len(idx))]]
-                    sr, sc = rng.integers(0, d - frag + 1, size=2)
-                    tr, tc = rng.integers(0, size - frag + 1, size=2)
-                    region = canvas[i, 0, tr : tr + frag, tc : tc + frag]
-                    torch.maximum(region, src[sr : sr + frag, sc : sc + frag], out=region)
-                r, c = rng.integers(0, size - d + 1, size=2)
-                region = canvas[i, 0, r : r + d, c : c + d]
-                torch.maximum(region, digits[i], out=region)
-        train, val, test = splits
-        mean, std = canvas[train].mean(), canvas[train].std()
-        x = (canvas - mean) / std
-        parts = {name: TensorDataset(x[i], y[i]) for name, i in (("train", train), ("val", val), ("test", test))}
-        return Splits(train=parts["train"], val={"val": parts["val"]}, test={"test": parts["test"]})
+        train, val, test = stratified_split(
+            bunch.target, [self.val_fraction, self.test_fraction], self.split_seed
+        )
+
+        def canvas(idx: np.ndarray, seed: int | None, mean_std: tuple[float, float] = (0.0, 1.0)) -> Dataset:
+            return _ClutterCanvas(
+                digits[idx], y[idx], self.image_size, self.clutter, self.clutter_size, mean_std, seed
+            )
+
+        fixed_train = torch.stack([x for x, _ in canvas(train, self.split_seed)])  # for the statistics only
+        stats = (fixed_train.mean().item(), fixed_train.std().item())
+        return Splits(
+            train=canvas(train, None, stats),
+            val={"val": canvas(val, self.split_seed + 1, stats)},
+            test={"test": canvas(test, self.split_seed + 2, stats)},
+        )
 
 
 # ------------------------------------------------------------------------------------------------ CIFAR

@@ -32,6 +32,7 @@ from timm.models.efficientnet import EfficientNet
 from torch import nn
 
 from compresslab.rnnpool.blocks import DOWNSAMPLERS, LastLayerRNNPool, PatchwiseStem, make_downsampler
+from compresslab.rnnpool.operator import RNNPoolLayer
 from compresslab.utils.errors import ConfigError
 
 # timm's stage strings (timm.models.efficientnet._gen_mobilenet_v2 / _gen_efficientnet)
@@ -82,6 +83,7 @@ def _efficientnet_family(
     first_stage_stride: int,
     last_layer_rnnpool: bool,
     drop_rate: float,
+    second_rnnpool: bool = False,
 ) -> EfficientNet:
     _check_kind(downsample)
     round_chs = partial(round_channels, multiplier=width_mult)
@@ -111,6 +113,9 @@ def _efficientnet_family(
         )
         block = make_downsampler(downsample, stem, down_channels, patch_size, stride, hidden1, cell)
         model.conv_stem = PatchwiseStem(stem_conv, block)  # model.bn1 then normalises the block's output
+        if second_rnnpool:  # Table 16 (g): a second RNNPoolLayer, patch 4, stride 2, on the 1/8 map
+            second = RNNPoolLayer(down_channels, hidden, hidden, patch_size=4, stride=2, cell=cell)
+            model.conv_stem = nn.Sequential(model.conv_stem, second)
     if last_layer_rnnpool:
         model.global_pool = LastLayerRNNPool(model.num_features, cell=cell)
     return model
@@ -131,14 +136,19 @@ def mobilenetv2(
     num_features: int | None = None,
     first_stage_stride: int = 2,
     drop_rate: float = 0.0,
+    second_rnnpool: bool = False,
 ) -> EfficientNet:
     """MobileNetV2 (timm's blocks) and MobileNetV2-RNNPool (Table 10) with every Table-2 downsampling row.
 
     ``downsample``: ``none`` (base), ``rnnpool``, ``avgpool``, ``maxpool``, ``strided_conv``, ``renet``;
     it replaces bottlenecks c16–c32 and outputs 4·``hidden`` channels at 1/8 of the input side.
-    ``first_stage_stride=1`` keeps the resolution after a stride-8 RNNPool (Table 16 row f).
+    ``first_stage_stride=1`` keeps the resolution after a stride-8 RNNPool (Table 16 row f);
+    ``second_rnnpool`` adds an RNNPoolLayer (patch 4, stride 2) after the first (row g; use it with
+    ``first_stage_stride=1``).
     """
-    return _efficientnet_family(MOBILENETV2_ARCH, act="relu6", keep_from=3, **_kw(locals()))
+    return _efficientnet_family(
+        MOBILENETV2_ARCH, act="relu6", keep_from=3, second_rnnpool=second_rnnpool, **_kw(locals())
+    )
 
 
 def efficientnet_b0(

@@ -41,6 +41,16 @@ class PathsConfig:
 
 
 @dataclass
+class PaperRowConfig:
+    """Which paper table row a run feeds (read by compresslab-table and logged to W&B)."""
+
+    name: str = ""  # paper: learngene | hpmkd | srnet | rnnpool
+    table: str = ""  # compresslab-table name, e.g. rnnpool_table2
+    row: str = ""  # row key inside that table
+    scale: str = ""  # full | reduced
+
+
+@dataclass
 class MeasureConfig:
     """What every run measures about its network (written to metrics.json)."""
 
@@ -75,6 +85,7 @@ class TrainConfig:
     callbacks: Any = None
     logger: Any = None
     paths: PathsConfig = field(default_factory=PathsConfig)
+    paper: PaperRowConfig = field(default_factory=PaperRowConfig)
     measure: MeasureConfig = field(default_factory=MeasureConfig)
     extras: ExtrasConfig = field(default_factory=ExtrasConfig)
 

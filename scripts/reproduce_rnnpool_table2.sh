@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Reduced-scale RNNPool Table 2 (MobileNetV2 family, every downsampling row × 3 seeds) on CPU, then the table.
+#   bash scripts/reproduce_rnnpool_table2.sh            # 24 runs, ~25 min on 2 CPU cores
+#   bash scripts/reproduce_rnnpool_table2.sh --smoke    # every row once, 1 batch (checks the pipeline)
+# Extra arguments are passed to compresslab-train (e.g. hydra/launcher=joblib hydra.launcher.n_jobs=4).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${COMPRESSLAB_BIN:-.venv/bin}"
+SEEDS="1,2,3"
+EXTRA=()
+if [[ "${1:-}" == "--smoke" ]]; then
+  shift
+  SEEDS="1"
+  EXTRA=(trainer.fast_dev_run=true measure.enabled=false)
+fi
+ROWS=(
+  "model.net.downsample=none model.net.last_layer_rnnpool=false,true"
+  "model.net.downsample=avgpool,maxpool,strided_conv,renet model.net.last_layer_rnnpool=false"
+  "model.net.downsample=rnnpool model.net.last_layer_rnnpool=false,true"
+)
+for row in "${ROWS[@]}"; do
+  # shellcheck disable=SC2086
+  "$BIN/compresslab-train" --multirun experiment=rnnpool/table2_reduced seed="$SEEDS" $row \
+    logger=csv extras.print_config=false "${EXTRA[@]}" "$@"
+done
+if [[ ${#EXTRA[@]} -eq 0 ]]; then
+  "$BIN/compresslab-table" rnnpool_table2
+fi
