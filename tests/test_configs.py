@@ -18,9 +18,16 @@ from compresslab.utils.hydra_app import CONF_DIR, prepare_hydra
 DATA = sorted(
     str(p.relative_to(CONF_DIR / "data").with_suffix("")) for p in (CONF_DIR / "data").rglob("*.yaml")
 )
-MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+MODELS = sorted(
+    str(p.relative_to(CONF_DIR / "model").with_suffix(""))
+    for p in (CONF_DIR / "model").rglob("*.yaml")
+    if not p.name.startswith("_")  # _*.yaml are shared fragments, not selectable models
+)
 TRAINERS = sorted(p.stem for p in (CONF_DIR / "trainer").glob("*.yaml"))
-EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+EXPERIMENTS = sorted(
+    str(p.relative_to(CONF_DIR / "experiment").with_suffix(""))
+    for p in (CONF_DIR / "experiment").rglob("*.yaml")
+)
 
 
 @pytest.mark.parametrize("data", DATA)
