@@ -126,23 +126,27 @@ class FastGRNNCell(RecurrentCell):
         return z * state + (torch.sigmoid(self.zeta) * (1.0 - z) + torch.sigmoid(self.nu)) * h_tilde
 
 
-class GRUCell(RecurrentCell):
-    """GRU with ``torch.nn.GRUCell``'s parameters, gate order (r, z, n) and initialisation."""
-
-    gates = 3
+class _TorchGatedCell(RecurrentCell):
+    """Parameters, layout and initialisation of ``torch.nn.GRUCell`` / ``LSTMCell`` (``gates`` blocks)."""
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__(input_size, hidden_size)
-        self.weight_ih = nn.Parameter(torch.empty(3 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(3 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(3 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(3 * hidden_size))
+        self.weight_ih = nn.Parameter(torch.empty(self.gates * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(self.gates * hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.empty(self.gates * hidden_size))
+        self.bias_hh = nn.Parameter(torch.empty(self.gates * hidden_size))
         bound = 1.0 / math.sqrt(hidden_size)
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight_ih, self.bias_ih)  # [..., in] → [..., 3h]
+        return F.linear(x, self.weight_ih, self.bias_ih)  # [..., in] → [..., gates·h]
+
+
+class GRUCell(_TorchGatedCell):
+    """GRU with ``torch.nn.GRUCell``'s parameters, gate order (r, z, n) and equations."""
+
+    gates = 3
 
     def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         xr, xz, xn = xp.chunk(3, dim=-1)  # each [B, h]
@@ -153,24 +157,11 @@ class GRUCell(RecurrentCell):
         return (1.0 - z) * n + z * state
 
 
-class LSTMCell(RecurrentCell):
+class LSTMCell(_TorchGatedCell):
     """LSTM with ``torch.nn.LSTMCell``'s parameters and gate order (i, f, g, o); state = [h, c]."""
 
     gates = 4
     state_factor = 2
-
-    def __init__(self, input_size: int, hidden_size: int) -> None:
-        super().__init__(input_size, hidden_size)
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size))
-        bound = 1.0 / math.sqrt(hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
-
-    def project(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight_ih, self.bias_ih)  # [..., in] → [..., 4h]
 
     def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         h, c = state.chunk(2, dim=-1)  # each [B, h]
