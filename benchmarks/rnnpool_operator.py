@@ -1,0 +1,268 @@
+"""Benchmark compresslab's vectorised RNNPool operator against a per-step reference of EdgeML's algorithm.
+
+Usage::
+
+    python benchmarks/rnnpool_operator.py --threads 2            # CPU, the paper's first RNNPool (112 → 28)
+    python benchmarks/rnnpool_operator.py --device cuda --repeats 20
+
+*Ours* is :class:`compresslab.rnnpool.operator.RNNPoolLayer`: W·x is computed once per pixel of the whole map,
+every patch, every row/column sequence and all four RNN2 sweeps run as one batch, and the only Python loop
+is over the r (or c) time steps.
+
+*Reference* is an independent re-implementation of the algorithm of the EdgeML PyTorch RNNPool
+(Microsoft EdgeML, ``RNNPool`` + ``FastGRNNCell`` + the unfold/fold wrapper of its vision models), written
+here from a description of that algorithm, not from EdgeML's code. It follows EdgeML's structure:
+
+* patches are cut with ``F.unfold`` (kernel = patch, stride) and unbound/concatenated position-major into a
+  patch batch [L·B, k, r, c] (patch index = position·B + image);
+* pass 1: the batch is split along the column axis and concatenated along the batch → [c·N, k, r]; RNN1 runs
+  a Python loop over the r rows, each step computing x·W + h·U (the input projection inside the loop, every
+  step, as EdgeML's cell does) and the FastGRNN update; the final states, split back into c summaries of
+  batch N, form a sequence over the columns on which RNN2 runs a forward loop, then a separate backward loop
+  over the reversed sequence (the same cell) → column outputs;
+* pass 2: the same with rows and columns swapped → row outputs;
+* output [rows-fwd, rows-bwd, cols-fwd, cols-bwd] per patch, folded back to [B, 4·h2, P, Q] and
+  replicate-padded to ceil(H/stride) like ``RNNPoolLayer(pad_output=True)``.
+
+The reference keeps only the final state of each recurrence (EdgeML also stores every intermediate state,
+which would make it slower), so the reported speed-up is if anything conservative. It implements the
+FastGRNN cell only: with ``--cell gru|lstm`` only ours is timed.
+
+The reference reads its weights from the same ``RNNPoolLayer`` instance, whose parameters are first re-drawn
+(random biases, ζ and ν) so that every term of the FastGRNN update matters in the equality check. Forward
+passes are timed under ``torch.inference_mode``; forward+backward passes (loss = Σ out·g for a fixed random g)
+are timed with gradients for the input and all parameters, and those gradients are compared as well.
+
+Prints a table (case, ours ms, reference ms, reference/ours, max |ours − reference|) and, as its last line, a
+JSON object with the same figures. Exits with status 1 if outputs (or gradients) differ beyond tolerance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from compresslab.rnnpool.operator import CELLS, FastGRNNCell, RNNPoolLayer
+
+
+# ------------------------------------------------------------------------------------------------- reference
+class _FastGRNNRef:
+    """A FastGRNN cell in EdgeML's layout (W [in, h], U [h, h]) bound to one of our cells' parameters.
+
+    The transposed views and σ(ζ), σ(ν) are taken once per forward call, as EdgeML's cell reads its own
+    [in, h] parameters; everything else is recomputed at every time step.
+    """
+
+    def __init__(self, cell: FastGRNNCell) -> None:
+        self.w = cell.weight_ih.t()  # [in, h]
+        self.u = cell.weight_hh.t()  # [h, h]
+        self.bias_gate = cell.bias_gate
+        self.bias_update = cell.bias_update
+        self.zeta = torch.sigmoid(cell.zeta)
+        self.nu = torch.sigmoid(cell.nu)
+        self.hidden_size = cell.hidden_size
+
+    def step(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        pre = torch.matmul(x, self.w) + torch.matmul(h, self.u)  # input projection inside the time loop
+        z = torch.sigmoid(pre + self.bias_gate)
+        c = torch.tanh(pre + self.bias_update)
+        return z * h + (self.zeta * (1.0 - z) + self.nu) * c
+
+    def final_state(self, seq: torch.Tensor) -> torch.Tensor:
+        """Time-major sequence [T, B, in] → final state [B, h] from a zero initial state."""
+        h = seq.new_zeros(seq.shape[1], self.hidden_size)
+        for t in range(seq.shape[0]):  # per-step Python loop
+            h = self.step(seq[t], h)
+        return h
+
+
+def _reference_pool(layer: RNNPoolLayer, patches: torch.Tensor) -> torch.Tensor:
+    """EdgeML-style RNNPool on a patch batch [N, k, r, c] → [N, 4·h2]."""
+    rnn1, rnn2 = _FastGRNNRef(layer.pool.rnn1), _FastGRNNRef(layer.pool.rnn2)
+    n = patches.shape[0]
+
+    def one_pass(split_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+        # Split along ``split_dim`` (3: columns, 2: rows) and stack the pieces along the batch:
+        # [S·N, k, T]; RNN1 then runs over the remaining spatial axis (T steps), time-major [T, S·N, k].
+        stacked = torch.cat(torch.unbind(patches, dim=split_dim), dim=0)
+        finals = rnn1.final_state(torch.stack(torch.unbind(stacked, dim=2)))  # [S·N, h1]
+        summaries = torch.stack(torch.split(finals, n, dim=0))  # [S, N, h1]: a sequence of S summaries
+        forward = rnn2.final_state(summaries)  # RNN2 forward loop
+        backward = rnn2.final_state(summaries.flip(0))  # separate loop over the reversed sequence
+        return forward, backward
+
+    cols_fwd, cols_bwd = one_pass(split_dim=3)  # RNN1 down every column, RNN2 across the columns
+    rows_fwd, rows_bwd = one_pass(split_dim=2)  # RNN1 along every row, RNN2 down the rows
+    return torch.cat([rows_fwd, rows_bwd, cols_fwd, cols_bwd], dim=1)
+
+
+def reference_layer(layer: RNNPoolLayer, x: torch.Tensor) -> torch.Tensor:
+    """EdgeML-style strided RNNPool over a map [B, k, H, W] → [B, 4·h2, ceil(H/s), ceil(W/s)]."""
+    b, k, height, width = x.shape
+    (r, c), (sr, sc) = layer.patch_size, layer.stride
+    p, q = (height - r) // sr + 1, (width - c) // sc + 1
+    cols = F.unfold(x, kernel_size=(r, c), stride=(sr, sc))  # [B, k·r·c, L]
+    patches = torch.cat(torch.unbind(cols, dim=2), dim=0).reshape(
+        -1, k, r, c
+    )  # [L·B, k, r, c], position-major
+    pooled = _reference_pool(layer, patches)  # [L·B, 4·h2]
+    pooled = torch.stack(torch.split(pooled, b, dim=0), dim=2)  # [B, 4·h2, L]
+    out = F.fold(pooled, output_size=(p, q), kernel_size=1)  # [B, 4·h2, P, Q]
+    out_h, out_w = math.ceil(height / sr), math.ceil(width / sc)
+    return F.pad(out, (0, out_w - q, 0, out_h - p), mode="replicate")
+
+
+# ---------------------------------------------------------------------------------------------------- timing
+def _median_ms(
+    fns: list[Callable[[], object]], warmup: int, repeats: int, device: torch.device
+) -> list[float]:
+    """Median wall time in milliseconds of each of ``fns`` after ``warmup`` untimed calls.
+
+    The functions are timed interleaved (a, b, a, b, …) so that a noisy machine slows them alike.
+    """
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    sync()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, acc in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            sync()
+            acc.append(time.perf_counter() - start)
+    return [1e3 * statistics.median(acc) for acc in times]
+
+
+def _train_step(
+    model: Callable[[torch.Tensor], torch.Tensor], layer: RNNPoolLayer, x: torch.Tensor, g: torch.Tensor
+) -> list[torch.Tensor]:
+    """One forward+backward of Σ model(x)·g; returns the gradients of x and of every parameter."""
+    layer.zero_grad(set_to_none=True)
+    x = x.detach().requires_grad_(True)
+    (model(x) * g).sum().backward()
+    return [x.grad] + [p.grad for p in layer.parameters()]
+
+
+def _max_rel_diff(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+    """max over tensors of max|a − b| / max(max|b|, 1e-12): gradients sum over thousands of patches."""
+    return max(((u - v).abs().max() / v.abs().max().clamp_min(1e-12)).item() for u, v in zip(a, b))
+
+
+# ------------------------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--channels", type=int, default=32, help="k, input channels")
+    parser.add_argument("--size", type=int, default=112, help="H = W of the input map")
+    parser.add_argument("--patch", type=int, default=6)
+    parser.add_argument("--stride", type=int, default=4)
+    parser.add_argument("--hidden", type=int, default=16, help="h1 = h2")
+    parser.add_argument(
+        "--cell", choices=CELLS, default="fastgrnn", help="the reference supports fastgrnn only"
+    )
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    parser.add_argument("--no-backward", action="store_true", help="skip the forward+backward case")
+    parser.add_argument("--atol", type=float, default=1e-4, help="max |ours − reference| allowed on outputs")
+    parser.add_argument("--grad-rtol", type=float, default=1e-4, help="max relative gradient difference")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+
+    layer = RNNPoolLayer(args.channels, args.hidden, args.hidden, args.patch, args.stride, cell=args.cell)
+    if args.cell == "fastgrnn":  # re-draw biases, ζ, ν so that every term of the update is exercised
+        with torch.no_grad():
+            for cell in (layer.pool.rnn1, layer.pool.rnn2):
+                cell.bias_gate.normal_(0.0, 0.5)
+                cell.bias_update.normal_(0.0, 0.5)
+                cell.zeta.fill_(torch.randn(()).item())
+                cell.nu.fill_(torch.randn(()).item() - 2.0)
+    layer = layer.to(device=device, dtype=torch.float32)
+    x = torch.randn(args.batch, args.channels, args.size, args.size, device=device)
+    has_ref = args.cell == "fastgrnn"
+
+    def ours(inp: torch.Tensor) -> torch.Tensor:
+        return layer(inp)
+
+    def ref(inp: torch.Tensor) -> torch.Tensor:
+        return reference_layer(layer, inp)
+
+    results: dict[str, dict[str, float | None]] = {}
+    ok = True
+
+    def timed(fns: list[Callable[[], object]]) -> dict[str, float | None]:
+        ms = _median_ms(fns, args.warmup, args.repeats, device)
+        return {"ours_ms": ms[0], "reference_ms": ms[1] if has_ref else None}
+
+    # Forward, inference mode.
+    with torch.inference_mode():
+        out = ours(x)
+        fwd = timed([lambda: ours(x)] + ([lambda: ref(x)] if has_ref else []))
+        if has_ref:
+            fwd["max_abs_diff"] = diff = (out - ref(x)).abs().max().item()
+            ok &= diff < args.atol
+    results["forward"] = fwd
+
+    # Forward + backward (training): gradients of the input and all parameters.
+    if not args.no_backward:
+        g = torch.randn_like(out)
+        fns = [lambda: _train_step(ours, layer, x, g)] + (
+            [lambda: _train_step(ref, layer, x, g)] if has_ref else []
+        )
+        fb = timed(fns)
+        if has_ref:
+            fb["max_rel_grad_diff"] = diff = _max_rel_diff(fns[0](), fns[1]())
+            ok &= diff < args.grad_rtol
+        results["forward_backward"] = fb
+
+    for fig in results.values():
+        fig["speedup"] = fig["reference_ms"] / fig["ours_ms"] if has_ref else None
+
+    # Report.
+    print(
+        f"RNNPool  B={args.batch} k={args.channels} {args.size}x{args.size} patch={args.patch} "
+        f"stride={args.stride} h1=h2={args.hidden} cell={args.cell} device={device} "
+        f"threads={torch.get_num_threads()} torch={torch.__version__} "
+        f"-> {tuple(out.shape)}; median of {args.repeats} after {args.warmup} warm-up"
+    )
+    print(f"{'case':<18}{'ours ms':>11}{'reference ms':>15}{'ratio':>16}{'max diff':>12}")
+    for case, fig in results.items():
+        if has_ref:
+            diff = fig.get("max_abs_diff", fig.get("max_rel_grad_diff"))
+            kind = "abs" if "max_abs_diff" in fig else "rel"
+            print(
+                f"{case:<18}{fig['ours_ms']:>11.1f}{fig['reference_ms']:>15.1f}"
+                f"{fig['speedup']:>9.2f}x faster{diff:>9.1e} {kind}"
+            )
+        else:
+            print(f"{case:<18}{fig['ours_ms']:>11.1f}{'n/a':>15}{'n/a':>16}{'n/a':>12}")
+    if has_ref and not ok:
+        print(f"MISMATCH: ours and the reference differ (atol {args.atol}, grad rtol {args.grad_rtol})")
+    config = {k: v for k, v in vars(args).items() if k not in ("atol", "grad_rtol")}
+    config.update(threads=torch.get_num_threads(), device=str(device), torch=torch.__version__)
+    print(json.dumps({"config": config, **results, "equal": ok if has_ref else None}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
