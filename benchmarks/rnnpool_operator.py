@@ -24,9 +24,9 @@ here from a description of that algorithm, not from EdgeML's code. It follows Ed
 * output [rows-fwd, rows-bwd, cols-fwd, cols-bwd] per patch, folded back to [B, 4·h2, P, Q] and
   replicate-padded to ceil(H/stride) like ``RNNPoolLayer(pad_output=True)``.
 
-The reference keeps only the final state of each recurrence (EdgeML also stores every intermediate state,
-which would make it slower), so the reported speed-up is if anything conservative. It implements the
-FastGRNN cell only: with ``--cell gru|lstm`` only ours is timed.
+The reference keeps only the final state of each recurrence (EdgeML's RNN returns the states of every
+time step and takes the last, a little more work), so the reported speed-up is if anything conservative.
+It implements the FastGRNN cell only: with ``--cell gru|lstm`` only ours is timed.
 
 The reference reads its weights from the same ``RNNPoolLayer`` instance, whose parameters are first re-drawn
 (random biases, ζ and ν) so that every term of the FastGRNN update matters in the equality check. Forward
@@ -35,6 +35,10 @@ are timed with gradients for the input and all parameters, and those gradients a
 
 Prints a table (case, ours ms, reference ms, reference/ours, max |ours − reference|) and, as its last line, a
 JSON object with the same figures. Exits with status 1 if outputs (or gradients) differ beyond tolerance.
+
+CPU timings need a quiet machine: with ``--threads`` equal to the core count, one other busy process can
+slow both implementations 10-30x (threads wait on each other). Ours and the reference are timed interleaved
+so that such noise hits both alike, but rerun if the figures look off.
 """
 
 from __future__ import annotations
@@ -110,9 +114,8 @@ def reference_layer(layer: RNNPoolLayer, x: torch.Tensor) -> torch.Tensor:
     (r, c), (sr, sc) = layer.patch_size, layer.stride
     p, q = (height - r) // sr + 1, (width - c) // sc + 1
     cols = F.unfold(x, kernel_size=(r, c), stride=(sr, sc))  # [B, k·r·c, L]
-    patches = torch.cat(torch.unbind(cols, dim=2), dim=0).reshape(
-        -1, k, r, c
-    )  # [L·B, k, r, c], position-major
+    patches = torch.cat(torch.unbind(cols, dim=2), dim=0)  # [L·B, k·r·c], position-major (l·B + b)
+    patches = patches.reshape(-1, k, r, c)  # [L·B, k, r, c]
     pooled = _reference_pool(layer, patches)  # [L·B, 4·h2]
     pooled = torch.stack(torch.split(pooled, b, dim=0), dim=2)  # [B, 4·h2, L]
     out = F.fold(pooled, output_size=(p, q), kernel_size=1)  # [B, 4·h2, P, Q]
@@ -245,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         f"threads={torch.get_num_threads()} torch={torch.__version__} "
         f"-> {tuple(out.shape)}; median of {args.repeats} after {args.warmup} warm-up"
     )
-    print(f"{'case':<18}{'ours ms':>11}{'reference ms':>15}{'ratio':>16}{'max diff':>12}")
+    print(f"{'case':<18}{'ours ms':>11}{'reference ms':>15}{'ref/ours':>16}{'max diff':>12}")
     for case, fig in results.items():
         if has_ref:
             diff = fig.get("max_abs_diff", fig.get("max_rel_grad_diff"))
