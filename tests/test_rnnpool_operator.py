@@ -39,10 +39,10 @@ CELLS = ("fastgrnn", "gru", "lstm")
 
 @pytest.fixture(scope="module")
 def trace_path() -> Path:
-    for path in TRACE_CANDIDATES:
-        if path.is_file():
-            return path
-    pytest.skip(f"EdgeML conformance trace {TRACE_NAME} not found in {[str(p) for p in TRACE_CANDIDATES]}")
+    """The committed copy; the conformance test must never be skipped for want of its data."""
+    path = TRACE_CANDIDATES[0]
+    assert path.is_file(), f"EdgeML conformance trace missing: {path} is committed with the tests"
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -481,10 +481,10 @@ def test_missing_or_invalid_trace_file(tmp_path):
 def test_trace_copy_is_the_shared_original():
     """The repo copy (tests/data) must stay byte-identical to the workspace's conformance file when both exist."""
     copy_path, shared = TRACE_CANDIDATES
-    if not (copy_path.is_file() and shared.is_file()):
-        pytest.skip("needs both tests/data and ../shared/conformance copies of the trace")
-    assert copy_path.read_bytes() == shared.read_bytes()
     assert "microsoft/EdgeML (MIT license)" in json.loads(copy_path.read_text())["source"]
+    if not shared.is_file():  # a clone outside the workspace (CI) has only the committed copy
+        pytest.skip(f"workspace original {shared} not present; the committed copy was checked above")
+    assert copy_path.read_bytes() == shared.read_bytes()
 
 
 def test_loader_sigmoid_logit_roundtrip(trace):
