@@ -87,10 +87,14 @@ class RecurrentCell(nn.Module):
         return state[..., : self.hidden_size]
 
     def run(self, projected: torch.Tensor) -> torch.Tensor:
-        """Final hidden state of every sequence: projected [B, T, gates·hidden] → [B, hidden]."""
-        state = self.init_state(projected.shape[0], projected)
-        for t in range(projected.shape[1]):  # the only Python loop: over time steps
-            state = self.step(projected[:, t], state)
+        """Final hidden state of every sequence: time-major projected [T, B, gates·hidden] → [B, hidden].
+
+        Time-major so that each step reads a contiguous [B, G] slab and ``unbind`` hands out views (no
+        per-step copies in forward, no per-step zero-filled gradient buffers in backward).
+        """
+        state = self.init_state(projected.shape[1], projected)
+        for xp in projected.unbind(0):  # the only Python loop: over time steps
+            state = self.step(xp, state)
         return self.hidden(state)
 
     def extra_repr(self) -> str:
@@ -120,10 +124,13 @@ class FastGRNNCell(RecurrentCell):
         return F.linear(x, self.weight_ih)  # [..., in] → [..., h]: W x
 
     def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        pre = xp + F.linear(state, self.weight_hh)  # [B, h]: W x + U h
+        pre = torch.addmm(xp, state, self.weight_hh.t())  # [B, h]: W x + U h in one GEMM
         z = torch.sigmoid(pre + self.bias_gate)
         h_tilde = torch.tanh(pre + self.bias_update)
-        return z * state + (torch.sigmoid(self.zeta) * (1.0 - z) + torch.sigmoid(self.nu)) * h_tilde
+        # z⊙h + (σ(ζ)(1 − z) + σ(ν))⊙h̃  =  lerp(σ(ζ)h̃, h, z) + σ(ν)h̃  (fewer kernels, same value)
+        return torch.addcmul(
+            torch.lerp(torch.sigmoid(self.zeta) * h_tilde, state, z), h_tilde, torch.sigmoid(self.nu)
+        )
 
 
 class _TorchGatedCell(RecurrentCell):
@@ -231,26 +238,37 @@ class RNNPool(nn.Module):
 
     def pool_projected(self, projected: torch.Tensor) -> torch.Tensor:
         """Algorithm 1 from RNN1-projected patches [N, r, c, G1] → [N, 4·h2]."""
-        n, r, c, g = projected.shape
+        rows = projected.permute(2, 0, 1, 3)  # [c, N, r, G1]: row i of patch n, time = column
+        cols = projected.permute(1, 0, 2, 3)  # [r, N, c, G1]: column j of patch n, time = row
+        return self.pool_sequences(rows, cols)
+
+    def pool_sequences(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Algorithm 1 from time-major RNN1 inputs: rows [c, N, r, G1], cols [r, N, c, G1] → [N, 4·h2].
+
+        The inputs may be strided views (of an unfolded map); each is copied once, into the batch of sequences.
+        """
+        c, n, r, g = rows.shape
         # Steps 1 and 3: RNN1 along every row (time = column) and down every column (time = row).
-        if r == c:  # one batch of 2r sequences per patch
-            seqs = torch.cat([projected, projected.transpose(1, 2)], dim=1)  # [N, 2r, r, G1]
-            summaries = self.rnn1.run(seqs.reshape(n * 2 * r, r, g)).view(n, 2 * r, -1)  # [N, 2r, h1]
-            p_rows, p_cols = summaries[:, :r], summaries[:, r:]  # [N, r, h1], [N, c, h1]
+        if r == c:  # one batch of 2·N·r sequences
+            seqs = torch.cat([rows, cols], dim=1).view(r, 2 * n * r, g)  # [T=r, 2·N·r, G1]
+            summaries = self.rnn1.run(seqs).view(2, n, r, -1)  # [2, N, r, h1]
+            p_rows, p_cols = summaries.unbind(0)  # [N, r, h1], [N, c, h1]
         else:
-            p_rows = self.rnn1.run(projected.reshape(n * r, c, g)).view(n, r, -1)  # [N, r, h1]
-            p_cols = self.rnn1.run(projected.transpose(1, 2).reshape(n * c, r, g)).view(
-                n, c, -1
-            )  # [N, c, h1]
+            p_rows = self.rnn1.run(rows.reshape(c, n * r, g)).view(n, r, -1)  # [N, r, h1]
+            p_cols = self.rnn1.run(cols.reshape(r, n * c, g)).view(n, c, -1)  # [N, c, h1]
         # Steps 2 and 4: RNN2 over the row summaries and the column summaries, forward and reversed.
-        q_rows, q_cols = self.rnn2.project(p_rows), self.rnn2.project(p_cols)  # [N, r, G2], [N, c, G2]
+        q_rows = self.rnn2.project(p_rows).transpose(0, 1)  # [r, N, G2] (time-major)
+        q_cols = self.rnn2.project(p_cols).transpose(0, 1)  # [c, N, G2]
         if r == c:
-            seqs2 = torch.stack([q_rows, q_rows.flip(1), q_cols, q_cols.flip(1)])  # [4, N, r, G2]
-            final = self.rnn2.run(seqs2.flatten(0, 1)).view(4, n, -1)  # [4, N, h2]
+            seqs2 = torch.cat([q_rows, q_rows.flip(0), q_cols, q_cols.flip(0)], dim=1)  # [r, 4N, G2]
+            final = self.rnn2.run(seqs2).view(4, n, -1)  # [4, N, h2]
         else:
-            rows = self.rnn2.run(torch.stack([q_rows, q_rows.flip(1)]).flatten(0, 1)).view(2, n, -1)
-            cols = self.rnn2.run(torch.stack([q_cols, q_cols.flip(1)]).flatten(0, 1)).view(2, n, -1)
-            final = torch.cat([rows, cols])  # [4, N, h2]
+            final = torch.cat(
+                [
+                    self.rnn2.run(torch.cat([q_rows, q_rows.flip(0)], dim=1)).view(2, n, -1),
+                    self.rnn2.run(torch.cat([q_cols, q_cols.flip(0)], dim=1)).view(2, n, -1),
+                ]
+            )  # [4, N, h2]
         # Step 5: [q^{r1}, q^{r2}, q^{c1}, q^{c2}].
         return final.permute(1, 0, 2).reshape(n, -1)  # [N, 4·h2]
 
@@ -330,8 +348,9 @@ class RNNPoolLayer(nn.Module):
         projected = self.pool.rnn1.project(x.permute(0, 2, 3, 1))  # [B, H, W, G1]: W·x once per pixel
         patches = projected.unfold(1, r, sr).unfold(2, c, sc)  # [B, P, Q, G1, r, c] (a view)
         p, q = patches.shape[1:3]
-        patches = patches.permute(0, 1, 2, 4, 5, 3).reshape(b * p * q, r, c, -1)  # [B·P·Q, r, c, G1]
-        pooled = self.pool.pool_projected(patches)  # [B·P·Q, 4·h2]
+        rows = patches.permute(5, 0, 1, 2, 4, 3).flatten(1, 3)  # [c, B·P·Q, r, G1] (time = column)
+        cols = patches.permute(4, 0, 1, 2, 5, 3).flatten(1, 3)  # [r, B·P·Q, c, G1] (time = row)
+        pooled = self.pool.pool_sequences(rows, cols)  # [B·P·Q, 4·h2]
         out = pooled.view(b, p, q, -1).permute(0, 3, 1, 2)  # [B, 4·h2, P, Q]
         if (out_h, out_w) != (p, q):
             out = F.pad(out, (0, out_w - q, 0, out_h - p), mode="replicate")  # [B, 4·h2, H', W']
