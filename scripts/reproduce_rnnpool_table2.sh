@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reduced-scale RNNPool Table 2 (MobileNetV2 family, every downsampling row × 3 seeds) on CPU, then the table.
-#   bash scripts/reproduce_rnnpool_table2.sh            # 24 runs, ~25 min on 2 CPU cores
+#   bash scripts/reproduce_rnnpool_table2.sh            # 21 runs, ~35 min on 2 CPU cores
 #   bash scripts/reproduce_rnnpool_table2.sh --smoke    # every row once, 1 batch (checks the pipeline)
 # Extra arguments are passed to compresslab-train (e.g. hydra/launcher=joblib hydra.launcher.n_jobs=4).
 set -euo pipefail
