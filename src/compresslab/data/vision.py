@@ -65,14 +65,31 @@ class Digits(DatasetSource):
         val_fraction: fraction of all samples held out for validation.
         test_fraction: fraction of all samples held out for the test split.
         split_seed: seed of the stratified split.
+        classes: keep only these digits, relabelled 0..len−1 in the given order (e.g. [0, 1, 2, 3, 4] as an
+            "ancestry" task and [5, 6, 7, 8, 9] as a downstream task); None keeps all ten.
     """
 
     name = "digits"
     source_hint = "bundled with scikit-learn (sklearn.datasets.load_digits); nothing to download"
 
     def __init__(
-        self, image_size: int = 32, val_fraction: float = 0.1, test_fraction: float = 0.2, split_seed: int = 0
+        self,
+        image_size: int = 32,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.2,
+        split_seed: int = 0,
+        classes: Sequence[int] | None = None,
     ) -> None:
+        if classes is not None:
+            classes = [int(c) for c in classes]
+            if not classes or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
+                raise ConfigError(
+                    "data.dataset.classes",
+                    classes,
+                    "distinct digits in 0..9",
+                    "e.g. classes=[0,1,2,3,4] or null.",
+                )
+        self.classes = classes
         if image_size < 8:
             raise ConfigError("data.dataset.image_size", image_size, "an integer >= 8", "set image_size=32.")
         _check_fractions(val_fraction, test_fraction)
@@ -85,7 +102,7 @@ class Digits(DatasetSource):
 
     @property
     def num_classes(self) -> int:
-        return 10
+        return 10 if self.classes is None else len(self.classes)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -95,12 +112,15 @@ class Digits(DatasetSource):
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
-        x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8] in [0, 1]
+        images, target = bunch.images, bunch.target
+        if self.classes is not None:
+            keep = np.isin(target, self.classes)
+            relabel = {c: i for i, c in enumerate(self.classes)}
+            images, target = images[keep], np.array([relabel[int(t)] for t in target[keep]])
+        x = torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8] in [0, 1]
         x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
-        y = torch.tensor(bunch.target, dtype=torch.long)
-        train, val, test = stratified_split(
-            bunch.target, [self.val_fraction, self.test_fraction], self.split_seed
-        )
+        y = torch.tensor(target, dtype=torch.long)
+        train, val, test = stratified_split(target, [self.val_fraction, self.test_fraction], self.split_seed)
         mean, std = x[train].mean(), x[train].std()
         x = (x - mean) / std
         parts = {
@@ -473,6 +493,8 @@ class ImageNet10(DatasetSource):
         val_resize: ``square`` resizes to resize_size × resize_size as the paper states; ``shorter`` resizes the
             shorter side (the common torchvision recipe).
         scale: RandomResizedCrop scale range.
+        classes: ``imagenet10`` (the 10 wnids) or ``imagenet1k`` (every wnid folder of ``train/``, which must be
+            the 1,000 ILSVRC-2012 classes; the same reader then serves full ImageNet-1K).
     """
 
     name = "imagenet10"
@@ -488,7 +510,13 @@ class ImageNet10(DatasetSource):
         resize_size: int = 256,
         val_resize: Literal["square", "shorter"] = "square",
         scale: Sequence[float] = (0.08, 1.0),
+        classes: Literal["imagenet10", "imagenet1k"] = "imagenet10",
     ) -> None:
+        if classes not in ("imagenet10", "imagenet1k"):
+            raise ConfigError(
+                "data.dataset.classes", classes, "'imagenet10' or 'imagenet1k'", "set classes=imagenet10."
+            )
+        self.classes = classes
         if resize_size < image_size:
             raise ConfigError(
                 "data.dataset.resize_size",
@@ -505,7 +533,19 @@ class ImageNet10(DatasetSource):
 
     @property
     def num_classes(self) -> int:
-        return len(IMAGENET10_WNIDS)
+        return len(IMAGENET10_WNIDS) if self.classes == "imagenet10" else 1000
+
+    def wnids(self) -> list[str]:
+        """The class folders in label order (ImageNet-1K: sorted wnids, as torchvision's ImageFolder)."""
+        if self.classes == "imagenet10":
+            return list(IMAGENET10_WNIDS)
+        train = self.root / "train"
+        found = sorted(p.name for p in train.iterdir() if p.is_dir()) if train.is_dir() else []
+        if len(found) != 1000:
+            raise DataError(
+                train, f"{len(found)} class folders", "the 1,000 ILSVRC-2012 wnid folders", self.source_hint
+            )
+        return found
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -520,14 +560,14 @@ class ImageNet10(DatasetSource):
                 )
             missing = [
                 w
-                for w in IMAGENET10_WNIDS
+                for w in self.wnids()
                 if not (d / w).is_dir() or not any(p.suffix.lower() in _IMG_EXT for p in (d / w).iterdir())
             ]
             if missing:
                 raise DataError(
                     d,
-                    f"missing or empty ImageNet-10 class folders: {missing}",
-                    f"one folder with images for each of the 10 wnids {list(IMAGENET10_WNIDS)}",
+                    f"missing or empty class folders: {missing[:20]}",
+                    f"one folder with images for each of the {self.num_classes} wnids",
                     self.source_hint,
                 )
 
@@ -551,9 +591,11 @@ class ImageNet10(DatasetSource):
     def load(self) -> Splits:
         from torchvision.datasets import ImageFolder
 
+        wnids = self.wnids()
+
         class _TenClassFolder(ImageFolder):
             def find_classes(self, directory: str) -> tuple[list[str], dict[str, int]]:
-                return list(IMAGENET10_WNIDS), {w: i for i, w in enumerate(IMAGENET10_WNIDS)}
+                return list(wnids), {w: i for i, w in enumerate(wnids)}
 
         def folder(split: str, train: bool) -> ImageFolder:
             return _TenClassFolder(

@@ -28,6 +28,9 @@ class ClassifierModule(LightningModule):
         compile: ``torch.compile`` the net at fit start.
     """
 
+    #: constructor arguments kept out of ``hparams`` (modules and callables; also in subclasses' ``__init__``)
+    hparams_ignore: tuple[str, ...] = ("net", "optimizer", "scheduler")
+
     def __init__(
         self,
         net: nn.Module,
@@ -40,7 +43,7 @@ class ClassifierModule(LightningModule):
     ) -> None:
         super().__init__()
         # plain values only in checkpoints (weights_only=True loading): the net and callables are not hparams
-        self.save_hyperparameters(ignore=["net", "optimizer", "scheduler"], logger=False)
+        self.save_hyperparameters(ignore=list(self.hparams_ignore), logger=False)
         self.net = net
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -81,12 +84,16 @@ class ClassifierModule(LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
         logits = self(x)  # [B, num_classes]
-        loss = self.criterion(logits, y)
+        loss = self.training_loss(x, y, logits)
         self.train_loss(loss.detach(), weight=len(y))
         self.train_metrics(logits.detach(), y)
         self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
         self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
         return loss
+
+    def training_loss(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """The training objective (cross-entropy); subclasses add terms (e.g. distillation)."""
+        return self.criterion(logits, y)
 
     def _eval_step(self, stage: str, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int) -> None:
         x, y = batch

@@ -30,6 +30,8 @@ class Table:
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: draws the table's figure into the given .png path (written as ``<name>.png`` beside the md/csv)
+    figure: Callable[[Path], None] | None = None
 
     def markdown(self) -> str:
         lines = [
@@ -41,6 +43,8 @@ class Table:
         lines.append("| " + " | ".join(self.header) + " |")
         lines.append("|" + "|".join("---" for _ in self.header) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.figure is not None:
+            lines += ["", f"![{self.title}]({self.name}.png)"]
         if self.notes:
             lines += ["", "Notes:", ""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
@@ -56,7 +60,13 @@ class Table:
         results_dir = Path(results_dir)
         md = atomic_write_text(results_dir / f"{self.name}.md", self.markdown())
         cs = atomic_write_text(results_dir / f"{self.name}.csv", self.csv_text())
-        return [md, cs]
+        if self.figure is None:
+            return [md, cs]
+        png = results_dir / f"{self.name}.png"
+        tmp = png.with_name(f".{png.stem}.tmp.png")
+        self.figure(tmp)
+        tmp.replace(png)  # atomic: a reader never sees a half-written figure
+        return [md, cs, png]
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""Config-facing builders around :mod:`compresslab.learngene.decomposition`.
+
+* :func:`recomposed` — ``model.net`` of a fine-tuning run: a ViT recomposed from a learngene run (Eq. 9), or a
+  randomly initialised ViT of the same shape (the baseline of "learngene vs random initialisation").
+* :func:`save_recomposed` / :func:`load_recomposed` — a recomposed model as a standard state-dict file plus a JSON
+  description (``compresslab-recompose`` writes them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import timm
+import torch
+from torch import nn
+
+from compresslab.learngene.decomposition import MODES, LearngeneViT, recompose
+from compresslab.models.distill import load_run_net
+from compresslab.utils.errors import ConfigError
+from compresslab.utils.io import atomic_write_text
+
+INITS = ("learngene", "random")
+
+
+def load_learngene_run(run_dir: str | Path, checkpoint: str = "last") -> LearngeneViT:
+    """The trained :class:`LearngeneViT` of a learngene run directory."""
+    net = load_run_net(run_dir, checkpoint)
+    if not isinstance(net, LearngeneViT):
+        raise ConfigError(
+            "run_dir",
+            str(run_dir),
+            "a run of a learngene model (model=learngene/*)",
+            "point to an ICT/SCT run.",
+        )
+    return net
+
+
+def recomposed(
+    run_dir: str | Path,
+    depth: int,
+    k: int | None = None,
+    mode: str = "free",
+    init: str = "learngene",
+    num_classes: int | None = None,
+    checkpoint: str = "last",
+    drop_path_rate: float = 0.0,
+) -> nn.Module:
+    """A ViT of ``depth`` blocks for fine-tuning, from the learngenes of ``run_dir``.
+
+    Args:
+        run_dir: a learngene run (its ``config_resolved.yaml`` and ``checkpoints/``).
+        depth: L', the number of blocks.
+        k: learngenes used (default: all trained ones).
+        mode: ``free`` (w/o const) or ``const`` (w/ const).
+        init: ``learngene`` (Eq. 9) or ``random`` (timm's initialisation, same architecture; the baseline).
+        num_classes: a new head for the downstream task (re-initialised when it differs from the source's).
+        checkpoint: ``last`` or ``best`` checkpoint of the learngene run.
+        drop_path_rate: stochastic depth for fine-tuning (``free``/``random`` only).
+    """
+    if init not in INITS:
+        raise ConfigError("model.net.init", init, f"one of {list(INITS)}", "init=learngene or init=random.")
+    if mode not in MODES:
+        raise ConfigError("model.net.mode", mode, f"one of {list(MODES)}", "mode=free (w/o const) or const.")
+    source = load_learngene_run(run_dir, checkpoint)
+    if init == "random":
+        kwargs = {**source.config["vit_kwargs"], "depth": depth, "drop_path_rate": drop_path_rate}
+        if num_classes is not None:
+            kwargs["num_classes"] = num_classes
+        if mode == "const":
+            return LearngeneViT(
+                source.config["model_name"],
+                num_learngenes=k or int(source.active),
+                basis=source.config["basis"],
+                index=source.config["index"],
+                gene_init="normal",
+                **kwargs,
+            )
+        return timm.create_model(source.config["model_name"], pretrained=False, **kwargs)
+    model = recompose(source, depth, k, mode)
+    host = model.host if isinstance(model, LearngeneViT) else model
+    if num_classes is not None and num_classes != host.num_classes:
+        host.reset_classifier(num_classes)
+    if drop_path_rate and mode == "free":
+        rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        for block, rate in zip(host.blocks, rates, strict=True):
+            block.drop_path1 = block.drop_path2 = timm.layers.DropPath(rate) if rate > 0 else nn.Identity()
+    return model
+
+
+def save_recomposed(model: nn.Module, path: str | Path, description: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``<path>`` (state dict, loads with ``weights_only=True``) and ``<path>.json`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp)
+    tmp.replace(path)
+    meta = path.with_name(path.name + ".json")
+    atomic_write_text(meta, json.dumps(description, indent=2, sort_keys=True) + "\n")
+    return path, meta
+
+
+def load_recomposed(path: str | Path) -> nn.Module:
+    """Rebuild a model written by :func:`save_recomposed` (``compresslab-recompose``)."""
+    path = Path(path)
+    meta_file = path.with_name(path.name + ".json")
+    if not path.is_file() or not meta_file.is_file():
+        raise ConfigError(
+            "path", str(path), "a .pt file with its .json beside it", "run compresslab-recompose."
+        )
+    meta = json.loads(meta_file.read_text())
+    kwargs = {**meta["vit_kwargs"], "depth": meta["depth"]}
+    if meta["mode"] == "const":
+        model: nn.Module = LearngeneViT(
+            meta["model_name"], num_learngenes=meta["k"], basis=meta["basis"], index=meta["index"], **kwargs
+        )
+    else:
+        model = timm.create_model(meta["model_name"], pretrained=False, **kwargs)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model

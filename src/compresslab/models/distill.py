@@ -1,0 +1,171 @@
+"""Knowledge distillation around any student ``net``, and loading networks trained by earlier runs.
+
+* :class:`DistillationModule` — loss = ce_weight·CE(student, y) + kd_weight·τ²·KL(p_teacher^τ ‖ p_student^τ)
+  (Hinton et al. 2015; with τ = 1 and equal weights it is the Learngene paper's Eq. 6–8, "following MiniViT").
+* :func:`load_run_net` — the ``model.net`` of a finished compresslab run (its resolved config + checkpoint), so a
+  teacher "trained by this codebase" is one config line: ``teacher: {_target_: compresslab.models.load_run_net,
+  run_dir: logs/...}``. Any ``nn.Module`` factory works the same (``timm.create_model`` with ``pretrained`` or
+  ``checkpoint_path`` for full-scale teachers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+import torch.nn.functional as F
+from omegaconf import OmegaConf
+from torch import nn
+
+from compresslab.models.classifier import ClassifierModule
+from compresslab.utils.errors import ConfigError
+
+
+def kd_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    """τ²·KL(softmax(t/τ) ‖ softmax(s/τ)), mean over the batch: logits [B, C] each → scalar."""
+    log_p_s = F.log_softmax(student_logits / temperature, dim=-1)  # [B, C]
+    log_p_t = F.log_softmax(teacher_logits / temperature, dim=-1)  # [B, C]
+    return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature**2
+
+
+class DistillationModule(ClassifierModule):
+    """A classifier trained with cross-entropy plus distillation from a frozen ``teacher``.
+
+    The teacher is held outside the module tree: it is not saved in checkpoints, not optimised, and runs in
+    eval mode under ``no_grad``; it follows the module to its device. Logs ``train/ce`` and ``train/kd``.
+
+    Args:
+        net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile: as
+            :class:`ClassifierModule`.
+        teacher: the teacher network (logits over the same classes), or None for plain CE training.
+        kd_weight: weight of the distillation term (Learngene: 1).
+        ce_weight: weight of the cross-entropy term (Learngene: 1).
+        temperature: τ > 0.
+    """
+
+    hparams_ignore = (*ClassifierModule.hparams_ignore, "teacher")
+
+    def __init__(
+        self,
+        net: nn.Module,
+        num_classes: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        teacher: nn.Module | None = None,
+        kd_weight: float = 1.0,
+        ce_weight: float = 1.0,
+        temperature: float = 1.0,
+        scheduler_interval: str = "epoch",
+        label_smoothing: float = 0.0,
+        compile: bool = False,
+    ) -> None:
+        if temperature <= 0:
+            raise ConfigError("model.temperature", temperature, "a number > 0", "set model.temperature=1.0.")
+        if kd_weight < 0 or ce_weight < 0:
+            raise ConfigError(
+                "model.kd_weight/ce_weight",
+                (kd_weight, ce_weight),
+                "weights >= 0",
+                "e.g. kd_weight=1 ce_weight=1.",
+            )
+        super().__init__(net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile)
+        if teacher is not None:
+            teacher.eval().requires_grad_(False)
+        object.__setattr__(self, "teacher", teacher)  # not a submodule: no checkpoint, no optimiser, no DDP
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if self.teacher is not None:
+            self.teacher.to(self.device)
+
+    def on_fit_start(self) -> None:
+        if self.teacher is not None:
+            self.teacher.to(self.device).eval()
+            with torch.no_grad():  # fail before training when the class counts differ
+                out = self.teacher(self._example_input())
+            if out.shape[-1] != self.hparams.num_classes:
+                raise ConfigError(
+                    "model.teacher",
+                    f"{type(self.teacher).__name__} with {out.shape[-1]} outputs",
+                    f"{self.hparams.num_classes} classes (the student's num_classes)",
+                    "train/choose a teacher on the same label set.",
+                )
+
+    def _example_input(self) -> torch.Tensor:
+        dm = self.trainer.datamodule
+        shape = tuple(dm.input_shape) if hasattr(dm, "input_shape") else None
+        if shape is None:
+            x, _ = next(iter(dm.train_dataloader()))
+            return x[:1].to(self.device)
+        return torch.zeros(1, *shape, device=self.device)
+
+    def training_loss(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        ce = self.criterion(logits, y)
+        self.log("train/ce", ce.detach(), on_step=False, on_epoch=True)
+        if self.teacher is None or self.hparams.kd_weight == 0:
+            return ce
+        with torch.no_grad():
+            teacher_logits = self.teacher(x)  # [B, C]
+        kd = kd_loss(logits, teacher_logits, self.hparams.temperature)
+        self.log("train/kd", kd.detach(), on_step=False, on_epoch=True)
+        return self.hparams.ce_weight * ce + self.hparams.kd_weight * kd
+
+
+def load_run_net(run_dir: str | Path, checkpoint: str = "best", eval_mode: bool = True) -> nn.Module:
+    """The trained ``model.net`` of a compresslab run directory (``config_resolved.yaml`` + ``checkpoints/``).
+
+    ``checkpoint``: ``best`` (the top-1 ``epoch_*.ckpt`` by the run's monitor), ``last``, or a file name.
+    Loaded with ``weights_only=True``.
+    """
+    run_dir = Path(run_dir)
+    cfg_file = run_dir / "config_resolved.yaml"
+    if not cfg_file.is_file():
+        raise ConfigError(
+            "run_dir",
+            str(run_dir),
+            "a compresslab run directory with config_resolved.yaml",
+            "pass the output directory of a finished compresslab-train run.",
+        )
+    ckpt_dir = run_dir / "checkpoints"
+    if checkpoint == "best":
+        found = sorted(ckpt_dir.glob("epoch_*.ckpt"))
+        ckpt = found[-1] if found else ckpt_dir / "last.ckpt"
+    else:
+        ckpt = ckpt_dir / (checkpoint if checkpoint.endswith(".ckpt") else f"{checkpoint}.ckpt")
+    if not ckpt.is_file():
+        raise ConfigError(
+            "checkpoint",
+            str(ckpt),
+            "an existing checkpoint",
+            f"choose one of {sorted(ckpt_dir.glob('*.ckpt'))}.",
+        )
+    cfg = OmegaConf.load(cfg_file)
+    if "init_from" in cfg.model.net:  # the checkpoint supersedes the weights the run started from
+        cfg.model.net.init_from = None
+    net = hydra.utils.instantiate(cfg.model.net)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
+    net.load_state_dict({k[len("net.") :]: v for k, v in state.items() if k.startswith("net.")})
+    return net.eval() if eval_mode else net
+
+
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer,
+    max_epochs: int,
+    warmup_epochs: int = 5,
+    warmup_start_factor: float = 1e-3,
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Linear warm-up for ``warmup_epochs`` then cosine decay to 0 at ``max_epochs`` (DeiT / learngene recipe)."""
+    if warmup_epochs <= 0:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs))
+    if warmup_epochs >= max_epochs:
+        raise ConfigError(
+            "warmup_epochs", warmup_epochs, f"< max_epochs ({max_epochs})", "lower warmup_epochs."
+        )
+    warm = torch.optim.lr_scheduler.LinearLR(optimizer, warmup_start_factor, 1.0, total_iters=warmup_epochs)
+    cos = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_epochs - warmup_epochs)
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warm, cos], milestones=[warmup_epochs])
