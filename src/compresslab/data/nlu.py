@@ -796,9 +796,8 @@ class NLUSource(DatasetSource):
     def _check_files(self, splits: Sequence[str]) -> None:
         missing = [self.file_for(s) for s in splits if not self.file_for(s).is_file()]
         if missing:
-            layout = "; ".join(
-                f"{self.root}/{' or '.join(self.split_files[s])} ({s})" for s in self.split_files
-            )
+            wanted = dict.fromkeys([*self._needed_splits(), *splits])
+            layout = "; ".join(f"{self.root}/{' or '.join(self.split_files[s])} ({s})" for s in wanted)
             raise DataError(
                 self.root if not self.root.is_dir() else missing[0],
                 f"{self.name} data missing: {[str(m) for m in missing]}"

@@ -1,17 +1,18 @@
 """Shared Optimization Memory (SOM): the persistent store that every HPM-KD run and sweep job shares.
 
-Draft §4 (component 6) describes three stores; all three live under one root folder::
+Draft §4.7 (component 6) describes three stores; all three live under one root folder::
 
     <root>/som.sqlite          run history (meta-features, config, result) + cache index (sizes, LRU times)
     <root>/teacher_cache/      teacher logits:   <key>.pt + <key>.pt.sha256
     <root>/model_cache/        chain models:     <key>.pt + <key>.pt.sha256
 
-* **Run history.** One SQLite row per finished run: meta-features, configuration and result metrics as JSON,
-  a timestamp and a run id. The Adaptive Configuration Manager (``config_manager.py``) reads it.
-* **Teacher-output cache**, keyed by ``hash(teacher weights, dataset split, transform)`` (draft: "hash(f_T, D)";
-  the transform is part of the key because the same split under another transform gives other logits).
-* **Intermediate-model cache**, keyed by ``(architecture, size)`` (draft: "(arch, |θ|)"), holding state dicts of
-  the Progressive Distillation Chain's models.
+* **Run history** (draft Eq. (5), the ACM history H): one SQLite row per finished run — meta-features,
+  configuration and result metrics as JSON, a timestamp and a run id. The Adaptive Configuration Manager
+  (``config_manager.py``) reads it.
+* **Teacher-output cache**, keyed by ``hash(teacher weights, dataset split, transform)`` (draft Eq. (24):
+  "hash(f_T, D)"; the transform is in the key because the same split under another transform gives other logits).
+* **Intermediate-model cache**, keyed by ``(architecture, size)`` (draft Eq. (25): "(arch, |θ|)"), holding the
+  state dicts of the Progressive Distillation Chain's models.
 
 Both caches share one byte budget with least-recently-used eviction on every put (the draft's "LRU eviction";
 the access times live in SQLite so that eviction sees the accesses of all processes).
@@ -251,7 +252,7 @@ class SharedOptimizationMemory:
         retry_wait: first back-off in seconds.
 
     ``stats`` counts this instance's cache ``hits``, ``misses``, ``puts``, ``evicted`` and ``corrupt`` entries
-    (used for the hit rates in the time table).
+    (draft Eq. (26): hit rate = hits / (hits + misses), for the time table).
     """
 
     def __init__(
@@ -307,8 +308,20 @@ class SharedOptimizationMemory:
                 return out
             except sqlite3.OperationalError as err:
                 if not _is_lock_error(err):
-                    raise
+                    raise DataError(
+                        self.db_path,
+                        f"'{what}' failed: {err}. Fix: check that the folder exists, is writable and its disk "
+                        "is not full.",
+                        expected="a readable, writable SQLite file",
+                    ) from err
                 last = err
+            except sqlite3.DatabaseError as err:  # e.g. "file is not a database"
+                raise DataError(
+                    self.db_path,
+                    f"'{what}' failed: {err}. Fix: this is not an intact SOM database; move it away (the caches "
+                    "re-index themselves, the run history would be lost) or use another --root.",
+                    expected="the SQLite file that compresslab-som creates",
+                ) from err
             finally:
                 if con is not None:
                     if con.in_transaction:

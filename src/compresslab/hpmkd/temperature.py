@@ -1,7 +1,7 @@
 """Meta-Temperature Scheduler (MTS): the distillation temperature as a function of training progress.
 
 Equation numbers are those of the authors' LaTeX draft (guhaase/papers-deepbridge, ``01_HPM-KD_Framework/POR``,
-§4.4 "Meta-Temperature Scheduler"), numbered as the draft compiles; see ``shared/papers/hpmkd.md`` §2.4.
+§4.5 "Meta-Temperature Scheduler"), numbered as the draft compiles; see ``shared/papers/hpmkd.md`` §2.4.
 
 * Eq. (18): ``T(t) = T_min + (T_max − T_min) · s(t)`` with ``s(t) ∈ [0, 1]``.
 * Eq. (19), cosine: ``s(t) = (1 + cos(π t / T_max)) / 2``. The draft divides by ``T_max`` (the temperature); we
@@ -22,9 +22,11 @@ Strategy selection ("MTS selects the strategy based on loss dynamics during the 
 gives no rule, this one is ours, see :func:`select_strategy`): during the probe (first ``probe_fraction`` of the
 steps) ``T = T0``; then the strategy is chosen from the probe's loss curve and ``T`` moves linearly from ``T0`` to
 the strategy's value over ``blend_fraction`` of training (no jump). An explicit ``"loss"`` or ``"convergence"``
-strategy blends in the same way from step 0; an explicit ``"cosine"`` follows Eq. (19) from step 0. Defaults follow the draft's §5 setup:
-``T0 = 4``, range ``[2, 6]``. The draft adjusts T "every 10 epochs"; we update every ``update_every`` steps (1 by
-default) from smoothed signals. Whatever the strategy, ``T`` is clamped to ``[T_min, T_max]``.
+strategy blends in the same way from step 0; an explicit ``"cosine"`` follows Eq. (19) from step 0.
+
+Defaults follow the draft's experimental setup (§3): ``T0 = 4``, range ``[2, 6]``. The draft adjusts T "every 10
+epochs"; we update every ``update_every`` steps (1 by default) from smoothed signals. Whatever the strategy, ``T``
+is clamped to ``[T_min, T_max]``.
 
 Pass the student's training loss to :meth:`MetaTemperatureScheduler.step` — preferably its hard-label CE, which
 does not itself depend on T (the KD term does, which would feed the schedule back into its own signal).
@@ -154,7 +156,8 @@ class MetaTemperatureScheduler:
         t0: the temperature during the probe and before a loss-driven ``s`` is defined (draft: 4).
         strategy: ``"auto"`` (chosen after the probe), ``"cosine"``, ``"loss"`` or ``"convergence"``.
         probe_fraction: the share of training whose losses decide the strategy (draft: 10 %).
-        blend_fraction: the share of training over which T moves from ``t0`` to the chosen strategy in auto mode.
+        blend_fraction: the share of training over which T moves from ``t0`` to a loss-driven or auto-chosen
+            strategy's value.
         lam: λ of Eq. (21).
         loss_floor: ``L_min`` of Eq. (20).
         ema: smoothing factor of the loss average used by Eq. (20) and (21).

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from torch import nn
 
 from compresslab.models.classifier import ClassifierModule
 from compresslab.utils.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def kd_loss(
@@ -162,10 +165,11 @@ def warmup_cosine(
     """Linear warm-up for ``warmup_epochs`` then cosine decay to 0 at ``max_epochs`` (DeiT / learngene recipe)."""
     if warmup_epochs <= 0:
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs))
-    if warmup_epochs >= max_epochs:
-        raise ConfigError(
-            "warmup_epochs", warmup_epochs, f"< max_epochs ({max_epochs})", "lower warmup_epochs."
-        )
+    if warmup_epochs >= max_epochs:  # e.g. a 1-epoch smoke run of a 100-epoch recipe: warm up, then decay
+        log.warning("warmup_epochs=%d >= max_epochs=%d: using %d", warmup_epochs, max_epochs, max_epochs - 1)
+        warmup_epochs = max_epochs - 1
+        if warmup_epochs == 0:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=1)
     warm = torch.optim.lr_scheduler.LinearLR(optimizer, warmup_start_factor, 1.0, total_iters=warmup_epochs)
     cos = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_epochs - warmup_epochs)
     return torch.optim.lr_scheduler.SequentialLR(optimizer, [warm, cos], milestones=[warmup_epochs])

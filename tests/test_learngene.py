@@ -1,0 +1,272 @@
+"""Learngene decomposition, phases and recomposition: the math pinned to closed forms and paper values."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import timm
+import torch
+
+from compresslab.learngene import (
+    LearngeneViT,
+    basis_functions,
+    coefficients,
+    load_learngenes,
+    load_recomposed,
+    recompose,
+)
+from compresslab.learngene.cli import main as recompose_main
+from compresslab.models import DistillationModule, kd_loss
+from compresslab.tables import learngene as lg_tables
+from compresslab.utils.errors import ConfigError
+from compresslab.utils.hydra_app import PROJECT_ROOT
+from tests.conftest import QUIET_CLI, run_cli
+
+TINY = dict(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=16, num_heads=2)
+
+
+def tiny(depth: int = 4, n: int = 3, **kw) -> LearngeneViT:
+    torch.manual_seed(0)
+    return LearngeneViT(
+        "vit_tiny_patch16_224", num_learngenes=n, depth=depth, gene_init="normal", **{**TINY, **kw}
+    )
+
+
+# ------------------------------------------------------------------------------------------------ coefficients
+def test_coefficients_equal_the_papers_printed_table():
+    a = coefficients(12, 6)  # [12, 6]
+    for layer, row in lg_tables.PAPER_COEFFICIENTS.items():
+        np.testing.assert_allclose(a[layer - 1].numpy(), row, atol=5.1e-4)
+    assert a.shape == (12, 6)
+
+
+def test_chebyshev_legendre_taylor_fourier_closed_forms():
+    x = torch.arange(7, dtype=torch.float64) / 7
+    cheb = basis_functions("chebyshev", x, 6)
+    torch.testing.assert_close(cheb, torch.stack([torch.cos(n * torch.arccos(x)) for n in range(6)], 1))
+    leg = basis_functions("legendre", x, 6)
+    ref = np.stack([np.polynomial.legendre.Legendre.basis(n)(x.numpy()) for n in range(6)], 1)
+    np.testing.assert_allclose(leg.numpy(), ref, atol=1e-12)
+    torch.testing.assert_close(basis_functions("taylor", x, 4), torch.stack([x**n for n in range(4)], 1))
+    four = basis_functions("fourier", x, 5)
+    want = [torch.ones_like(x), *(f(2 * math.pi * m * x) for m in (1, 2) for f in (torch.sin, torch.cos))]
+    torch.testing.assert_close(four, torch.stack(want, 1))
+
+
+def test_text_index_shifts_by_one_and_zeroes_the_first_block_of_a_one_gene_model():
+    torch.testing.assert_close(coefficients(12, 5, index="text"), coefficients(12, 6)[:, 1:])
+    model = tiny(n=1, index="text")
+    first = {k: v for k, v in model.compose().items() if k.startswith("blocks.0.")}
+    assert len(first) == 12  # qkv, proj, fc1, fc2, norm1, norm2: weights and biases
+    assert all(bool((v == 0).all()) for v in first.values())  # LayerNorm gains included
+    later = model.compose()["blocks.1.norm1.weight"]
+    assert bool((later != 0).any())
+
+
+def test_two_shifted_chebyshev_genes_are_exactly_tleg():
+    """N=2, index=shifted: W_l = θ_base + (l/L)·θ_ilayer with l 0-indexed (TLEG's gene_tranfer), any depth."""
+    model = tiny(depth=5, n=2)
+    base, ilayer = (dict(g.named_parameters()) for g in model.learngenes)
+    x = torch.randn(3, 1, 8, 8)
+    tleg = timm.create_model("vit_tiny_patch16_224", pretrained=False, depth=5, **TINY)
+    state = {k: v for k, v in model.host.state_dict().items()}
+    for layer in range(5):
+        for name in model.gene_names:
+            state[f"blocks.{layer}.{name}"] = base[name] + (layer / 5) * ilayer[name]
+    tleg.load_state_dict(state)
+    torch.testing.assert_close(model(x), tleg(x), rtol=0, atol=1e-6)
+
+
+def test_gene_gradient_is_the_coefficient_weighted_sum_of_layer_gradients():
+    model = tiny(depth=4, n=3)
+    x = torch.randn(2, 1, 8, 8)
+    composed = {k: v.detach().requires_grad_() for k, v in model.compose().items()}
+    out = torch.func.functional_call(model.host, composed, (x,), strict=False)
+    out.square().sum().backward()
+    model(x).square().sum().backward()
+    a = model.coeff  # [L, N]
+    for n, gene in enumerate(model.learngenes):
+        want = sum(a[layer, n] * composed[f"blocks.{layer}.attn.qkv.weight"].grad for layer in range(4))
+        torch.testing.assert_close(gene.attn.qkv.weight.grad, want, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------- recomposition
+@pytest.mark.parametrize(("depth", "k"), [(4, 3), (2, 1), (7, 2), (1, 3)])
+def test_free_and_const_recompositions_give_identical_outputs(depth, k):
+    model = tiny(depth=4, n=3)
+    x = torch.randn(3, 1, 8, 8)
+    free, const = recompose(model, depth, k, "free"), recompose(model, depth, k, "const")
+    assert type(free).__name__ == "VisionTransformer" and len(free.blocks) == depth
+    assert isinstance(const, LearngeneViT) and const.num_learngenes == k
+    torch.testing.assert_close(free(x), const(x), rtol=0, atol=1e-6)
+    if (depth, k) == (4, 3):  # same depth, all genes: the learngene model itself
+        torch.testing.assert_close(free(x), model(x), rtol=0, atol=1e-6)
+    # trainable parameters: const grows with k, free with depth
+    block = sum(p.numel() for p in model.learngenes[0].parameters())
+    shared = sum(p.numel() for p in model.host.parameters())
+    assert sum(p.numel() for p in const.parameters() if p.requires_grad) == shared + k * block
+    assert sum(p.numel() for p in free.parameters()) == shared + depth * block
+
+
+def test_recomposition_uses_the_target_depth_coefficients():
+    model = tiny(depth=4, n=2)
+    free = recompose(model, 8, 2, "free")
+    base, ilayer = (dict(g.named_parameters()) for g in model.learngenes)
+    for layer in (0, 3, 7):
+        want = base["mlp.fc1.weight"] + (layer / 8) * ilayer["mlp.fc1.weight"]
+        torch.testing.assert_close(free.blocks[layer].mlp.fc1.weight, want)
+
+
+def test_deit_b_parameter_counts_closed_form():
+    d = 768
+    block = 12 * d * d + 13 * d  # qkv 3d²+3d, proj d²+d, fc1 4d²+4d, fc2 4d²+d, two LayerNorms 4d
+    shared = (
+        (3 * 16 * 16 * d + d) + 197 * d + d + 2 * d
+    )  # patch embedding, position embedding, cls, final norm
+    assert lg_tables.deit_b_params(k=1) == shared + block == 7_832_064  # paper: 7.8M
+    assert lg_tables.deit_b_params(k=12) == shared + 12 * block  # paper: 86M
+    assert lg_tables.deit_b_params(depth=6) == shared + 6 * block
+
+
+# ---------------------------------------------------------------------------------------------- phases
+def test_ict_phase_trains_only_new_genes(tmp_path):
+    phase1 = tiny(depth=4, n=3)
+    phase1.set_phase(1, 0)
+    ckpt = tmp_path / "phase1.pt"
+    torch.save({f"net.{k}": v for k, v in phase1.state_dict().items()}, ckpt)
+    phase2 = LearngeneViT(
+        "vit_tiny_patch16_224", num_learngenes=3, depth=4, active=2, init_from=str(ckpt), **TINY
+    )
+    assert phase2.trainable_from == 1  # default: the checkpoint's trained count
+    before = {k: v.clone() for k, v in phase2.learngenes[0].state_dict().items()}
+    torch.testing.assert_close(phase2.learngenes[0].attn.qkv.weight, phase1.learngenes[0].attn.qkv.weight)
+    assert bool((phase2.learngenes[1].attn.qkv.weight == 0).all())  # new gene: zeros, phase starts at phase 1
+    x, y = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    torch.testing.assert_close(phase2(x), phase1(x), rtol=0, atol=1e-6)
+    opt = torch.optim.AdamW([p for p in phase2.parameters() if p.requires_grad], lr=1e-2, weight_decay=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(phase2(x), y).backward()
+        opt.step()
+    for k, v in phase2.learngenes[0].state_dict().items():
+        assert torch.equal(v, before[k]), k  # frozen gene bit-identical
+    assert not torch.equal(phase2.learngenes[1].attn.qkv.weight, torch.zeros_like(before["attn.qkv.weight"]))
+    assert all(not p.requires_grad for p in phase2.learngenes[2].parameters())  # beyond `active`: unused
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+def test_bad_inputs_name_the_value_and_range(tmp_path):
+    model = tiny(depth=4, n=3)
+    with pytest.raises(ConfigError, match=r"k.*\[1, 3\]"):
+        recompose(model, 4, k=4)
+    with pytest.raises(ConfigError, match="depth"):
+        recompose(model, 0)
+    with pytest.raises(ConfigError, match="basis.*chebyshev"):
+        coefficients(12, 4, basis="hermite")
+    with pytest.raises(ConfigError, match="active"):
+        model.set_phase(5)
+    wide = tiny(depth=4, n=3, embed_dim=32)
+    with pytest.raises(ConfigError, match=r"different width.*embed_dim"):
+        load_learngenes(model, wide.state_dict())
+    with pytest.raises(ConfigError, match="init_from"):
+        LearngeneViT("vit_tiny_patch16_224", depth=4, init_from=str(tmp_path / "nope.ckpt"), **TINY)
+
+
+def test_kd_loss_is_zero_for_equal_logits_and_matches_kl():
+    s, t = torch.randn(5, 4), torch.randn(5, 4)
+    assert float(kd_loss(t, t)) == pytest.approx(0.0, abs=1e-7)
+    p_t = t.softmax(-1)
+    want = (p_t * (p_t.log() - s.log_softmax(-1))).sum(-1).mean()
+    torch.testing.assert_close(kd_loss(s, t), want)
+    with pytest.raises(ConfigError, match="temperature"):
+        DistillationModule(torch.nn.Linear(2, 2), 2, torch.optim.SGD, temperature=0)
+
+
+# ---------------------------------------------------------------------------------------------- end to end
+@pytest.mark.slow
+def test_ict_chain_recompose_cli_and_finetune(tmp_path):
+    """teacher → ICT phase 1 → phase 2 (gene 0 frozen through the real trainer) → compresslab-recompose → fine-tune."""
+    common = [
+        f"paths.log_dir={tmp_path}",
+        *QUIET_CLI,
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=3",
+        "trainer.limit_val_batches=1",
+        "trainer.limit_test_batches=1",
+    ]
+    run_cli("train", "experiment=learngene/reduced_teacher", *common)
+    for phase in (1, 2):
+        run_cli("train", f"experiment=learngene/reduced_ict_phase{phase}", "seed=1", *common)
+    chain = tmp_path / "learngene_reduced" / "ict_chebyshev" / "seed1"
+    sd1 = torch.load(chain / "phase1/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    sd2 = torch.load(chain / "phase2/checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    gene0 = [k for k in sd1 if k.startswith("net.learngenes.0.")]
+    assert len(gene0) == 12 and all(torch.equal(sd1[k], sd2[k]) for k in gene0)
+    assert not torch.equal(sd1["net.learngenes.1.mlp.fc1.weight"], sd2["net.learngenes.1.mlp.fc1.weight"])
+    assert int(sd2["net.active"]) == 2
+    metrics = json.loads((chain / "phase2" / "metrics.json").read_text())
+    assert metrics["config"]["paper"]["row"] == "ict/chebyshev/2"
+    out = tmp_path / "recomposed" / "vit_3L.pt"
+    assert recompose_main([str(chain / "phase2"), "--depth", "3", "--k", "2", "--out", str(out)]) == 0
+    model = load_recomposed(out)
+    assert len(model.blocks) == 3
+    assert json.loads(out.with_name("vit_3L.pt.json").read_text())["params"] == sum(
+        p.numel() for p in model.parameters()
+    )
+    run_cli(
+        "train",
+        "experiment=learngene/reduced_finetune",
+        "seed=1",
+        f"model.net.run_dir={chain / 'phase2'}",
+        "model.net.depth=3",
+        "model.net.k=2",
+        *common,
+    )
+
+
+@pytest.mark.slow
+def test_reproduce_script_smoke():
+    proc = subprocess.run(
+        ["bash", "scripts/reproduce_learngene.sh", "--smoke"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def test_tables_fill_exact_cells_and_name_missing_commands(tmp_path):
+    coeff = lg_tables.coefficient_table(tmp_path)
+    assert [r[-1] for r in coeff.rows if r[-1] != "–"] == ["yes"] * 5
+    ict = lg_tables.ict_table(tmp_path)  # no runs under tmp_path
+    assert ict.rows[0][-1] == "missing: `bash scripts/reproduce_learngene.sh`"
+    heat = lg_tables.heatmap_table(tmp_path)
+    assert heat.figure is None and all(c.startswith("missing") for c in heat.rows[0][1:])
+    cost = lg_tables.cost_table(tmp_path)
+    assert cost.rows[0][1:] == ["43,200", "86.4×"]
+
+
+def test_heatmap_png_from_runs(tmp_path):
+    for d in lg_tables.HEATMAP_DEPTHS:
+        for k in lg_tables.HEATMAP_KS:
+            run = tmp_path / f"L{d}k{k}"
+            run.mkdir()
+            cfg = {
+                "paper": {"table": "learngene_heatmap", "scale": "reduced"},
+                "model": {"net": {"init": "learngene", "mode": "free", "depth": d, "k": k}},
+            }
+            acc = 0.5 + 0.05 * d + 0.02 * k
+            (run / "metrics.json").write_text(json.dumps({"metrics": {"test/acc": acc}, "config": cfg}))
+    table = lg_tables.heatmap_table(tmp_path)
+    paths = table.write(tmp_path / "results")
+    png = tmp_path / "results" / "learngene_heatmap.png"
+    assert png in paths and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert table.rows[-1][-1] == "92.0 ± 0.0 (n=1)"  # L=6, k=6: 0.5 + 0.3 + 0.12
+    assert "L=6, k=6" in table.notes[0] and "L=2, k=1" not in table.notes[0]
+    assert PROJECT_ROOT.exists() and Path(png).stat().st_size > 1000

@@ -1,0 +1,547 @@
+"""NLU readers on tiny fixtures written in exactly the real on-disk formats, the HANS mapping, the synthetic NLI
+task's bias statistics, the tokenisation cache and the DataModule on ``nlu/synthetic_nli``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import hydra
+import numpy as np
+import pytest
+import torch
+import transformers  # noqa: F401 - imported at collection, so no single test pays the ~2 s import
+
+from compresslab.data import DataModule, nlu
+from compresslab.data.nlu import (
+    FEVER,
+    HANS,
+    MNLI,
+    PAWS,
+    QQP,
+    FeverSymm,
+    SyntheticNLI,
+    hans_map_predictions,
+    minilm_path,
+    word_overlap,
+)
+from compresslab.train import validate
+from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.hydra_app import CONF_DIR
+
+# ------------------------------------------------------------------------------------------------ fixtures
+MNLI_TRAIN_HEADER = (
+    "index promptID pairID genre sentence1_binary_parse sentence2_binary_parse sentence1_parse "
+    "sentence2_parse sentence1 sentence2 label1 gold_label"
+).split()
+MNLI_DEV_HEADER = MNLI_TRAIN_HEADER[:-1] + ["label2", "label3", "label4", "label5", "gold_label"]
+HANS_HEADER = (
+    "gold_label sentence1_binary_parse sentence2_binary_parse sentence1_parse sentence2_parse sentence1 "
+    "sentence2 pairID heuristic subcase template"
+).split()
+
+MNLI_ROWS = [  # (pairID, genre, premise, hypothesis, gold)
+    ("31193n", "government", "Conceptually cream skimming has two basic dimensions.", "Product matters.", "neutral"),
+    ("101457e", "telephone", 'you know during the season and i guess "at at your level', "You lose things.", "entailment"),
+    ("134793e", "fiction", "One of our number will carry out your instructions minutely.", "A member will do it.", "entailment"),
+    ("37397e", "fiction", "How do you know? All this is their information again.", "This is not new.", "contradiction"),
+]  # fmt: skip
+
+
+def _tsv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join("\t".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _parse(text: str) -> str:
+    return "( " + " ".join(text.split()) + " )"
+
+
+def write_mnli(root: Path) -> Path:
+    """GLUE MNLI: train.tsv (12 columns) and dev_matched/dev_mismatched.tsv (16 columns, 5 annotator labels)."""
+    train = [
+        [str(i), pid[:-1], pid, genre, _parse(p), _parse(h), f"(ROOT {_parse(p)})", f"(ROOT {_parse(h)})", p, h, g, g]
+        for i, (pid, genre, p, h, g) in enumerate(MNLI_ROWS)
+    ]  # fmt: skip
+    dev = [
+        [str(i), pid[:-1], pid, genre, _parse(p), _parse(h), f"(ROOT {_parse(p)})", f"(ROOT {_parse(h)})", p, h,
+         g, g, "neutral", g, g, g]
+        for i, (pid, genre, p, h, g) in enumerate(MNLI_ROWS[:3])
+    ]  # fmt: skip
+    _tsv(root / "train.tsv", MNLI_TRAIN_HEADER, train)
+    _tsv(root / "dev_matched.tsv", MNLI_DEV_HEADER, dev)
+    _tsv(root / "dev_mismatched.tsv", MNLI_DEV_HEADER, dev[:2])
+    return root
+
+
+def write_hans(root: Path) -> Path:
+    """HANS heuristics_{train,evaluation}_set.txt: 11 tab-separated columns with a header."""
+    rows = [
+        ("non-entailment", "The president advised the doctor .", "The doctor advised the president .", "ex0",
+         "lexical_overlap", "ln_subject/object_swap", "temp1"),
+        ("entailment", "The doctor near the actor danced .", "The doctor danced .", "ex1",
+         "subsequence", "se_PP_on_subj", "temp29"),
+        ("non-entailment", "The judge by the actor stopped the banker .", "The banker stopped the actor .", "ex2",
+         "lexical_overlap", "ln_preposition", "temp5"),
+    ]  # fmt: skip
+    lines = [[g, _parse(p), _parse(h), f"(ROOT {_parse(p)})", f"(ROOT {_parse(h)})", p, h, i, heu, sub, t]
+             for g, p, h, i, heu, sub, t in rows]  # fmt: skip
+    _tsv(root / "heuristics_train_set.txt", HANS_HEADER, lines)
+    _tsv(root / "heuristics_evaluation_set.txt", HANS_HEADER, lines[:2])
+    return root
+
+
+def write_qqp(root: Path, broken: bool = True) -> Path:
+    """GLUE QQP train.tsv/dev.tsv; with ``broken``, train has a question split by a newline (as the real file)."""
+    header = ["id", "qid1", "qid2", "question1", "question2", "is_duplicate"]
+    rows = [
+        ["133273", "213221", "213222", "How is the life of a math student?", "Which level is enough for jlpt5?", "0"],
+        ["402555", "536040", "536041", "How do I control my horny emotions?", "How do you control your horniness?", "1"],
+        ["360472", "364011", "490273", "What causes stool color to change?", "What can cause stool to come out?", "0"],
+    ]  # fmt: skip
+    path = _tsv(root / "train.tsv", header, rows)
+    if broken:  # line 5 ends inside question2, line 6 is its continuation
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("150662\t155721\t7256\tWas Muhammad real?\tWhat is the evidence\n")
+            f.write("\tfor his existence?\t0\n")
+    _tsv(root / "dev.tsv", header, rows[:2])
+    return root
+
+
+def write_paws(root: Path, variant: str) -> Path:
+    """PAWS tsv (id, sentence1, sentence2, label); qqp: train + dev_and_test (677 in the real set); wiki: +test."""
+    header = ["id", "sentence1", "sentence2", "label"]
+    rows = [
+        ["1", "In Paris , in October 1560 , he secretly met the English ambassador .",
+         "In October 1560 , he secretly met with the English ambassador in Paris .", "0"],
+        ["2", "The NBA season of 1975 -- 76 was the 30th season .",
+         "The 1975 -- 76 season of the NBA was the 30th season .", "1"],
+        ["3", "There are also specific discussions and public profile debates .",
+         "There are also public discussions and specific debates .", "0"],
+    ]  # fmt: skip
+    _tsv(root / "train.tsv", header, rows)
+    if variant == "qqp":
+        _tsv(root / "dev_and_test.tsv", header, rows[:2])
+    else:
+        _tsv(root / "dev.tsv", header, rows[:2])
+        _tsv(root / "test.tsv", header, rows[1:])
+    return root
+
+
+def _jsonl(path: Path, objs: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
+    return path
+
+
+def write_fever(root: Path) -> Path:
+    """Schuster et al.'s fever.{train,dev}.jsonl: id, claim, evidence, gold_label (a claim may repeat)."""
+    objs = [
+        {"id": 75397, "claim": "Nikolaj Coster-Waldau worked with the Fox Broadcasting Company.",
+         "evidence": "He then played Detective John Amsterdam in the Fox television series New Amsterdam .",
+         "gold_label": "SUPPORTS"},
+        {"id": 75397, "claim": "Nikolaj Coster-Waldau worked with the Fox Broadcasting Company.",
+         "evidence": "Nikolaj Coster-Waldau is a Danish actor and producer .", "gold_label": "SUPPORTS"},
+        {"id": 150448, "claim": "Roman Atwood is a content creator.",
+         "evidence": "He is best known for his vlogs .", "gold_label": "REFUTES"},
+        {"id": 214861, "claim": "History of art includes architecture.",
+         "evidence": "The history of art is the history of any activity .", "gold_label": "NOT ENOUGH INFO"},
+    ]  # fmt: skip
+    _jsonl(root / "fever.train.jsonl", objs)
+    _jsonl(root / "fever.dev.jsonl", [{**o, "label": o.pop("gold_label")} for o in objs[2:]])  # dev: 'label'
+    return root
+
+
+def write_symm(root: Path, version: int) -> Path:
+    """FEVER-Symmetric: v1 test.jsonl {id, claim, evidence_sentence, label}; v2 {dev,test}.jsonl with
+    {id, claim, evidence, gold_label, label, sentence1, sentence2, evid}."""
+    claims = [("Tim Roth is an English actor.", "Timothy Roth is an English actor .", "SUPPORTS"),
+              ("Tim Roth is an Italian actor.", "Timothy Roth is an English actor .", "REFUTES"),
+              ("Aruba is a city.", "Aruba is a country .", "REFUTES")]  # fmt: skip
+    if version == 1:
+        _jsonl(root / "test.jsonl", [
+            {"id": i, "claim": c, "evidence_sentence": e, "label": y} for i, (c, e, y) in enumerate(claims)
+        ])  # fmt: skip
+    else:
+        objs = [{"id": f"{i}", "claim": c, "evidence": e, "gold_label": y, "label": y, "sentence1": c,
+                 "sentence2": e, "evid": e} for i, (c, e, y) in enumerate(claims)]  # fmt: skip
+        _jsonl(root / "dev.jsonl", objs[:2])
+        _jsonl(root / "test.jsonl", objs)
+    return root
+
+
+# ------------------------------------------------------------------------------------------------ readers
+def test_mnli_reads_glue_tsv(tmp_path: Path):
+    src = MNLI(str(write_mnli(tmp_path / "MNLI")))
+    train = src.read("train")
+    assert len(train) == 4 and src.num_classes == 3
+    assert train.ids == ["31193n", "101457e", "134793e", "37397e"]
+    assert train.labels == [2, 1, 1, 0]  # contradiction 0, entailment 1, neutral 2
+    assert train.text_a[1] == 'you know during the season and i guess "at at your level'  # quotes kept raw
+    assert train.text_b[0] == "Product matters." and train.meta["genre"][0] == "government"
+    dev = src.read("dev")  # 16 columns, gold_label last
+    assert dev.labels == [2, 1, 1] and dev.origin.endswith("dev_matched.tsv")
+
+
+def test_hans_reads_heuristics_txt(tmp_path: Path):
+    src = HANS(str(write_hans(tmp_path / "hans")))
+    train, ev = src.read("train"), src.read("test")
+    assert (len(train), len(ev)) == (3, 2) and src.num_classes == 2
+    assert train.labels == [0, 1, 0] and train.ids == ["ex0", "ex1", "ex2"]
+    assert (
+        train.text_a[0] == "The president advised the doctor ."
+        and train.meta["heuristic"][1] == "subsequence"
+    )
+
+
+def test_qqp_skips_broken_rows_by_default_and_fails_on_them_when_strict(tmp_path: Path):
+    root = write_qqp(tmp_path / "QQP")
+    pairs = QQP(str(root)).read("train")
+    assert len(pairs) == 3 and pairs.labels == [0, 1, 0] and pairs.ids[0] == "133273"
+    assert pairs.text_a[1] == "How do I control my horny emotions?"
+    with pytest.raises(DataError, match=r"line 5 has 5 tab-separated fields, expected 6") as e:
+        QQP(str(root), skip_malformed=False).read("train")
+    assert "train.tsv" in str(e.value)
+
+
+@pytest.mark.parametrize("variant", ["qqp", "wiki"])
+def test_paws_reads_tsv(tmp_path: Path, variant: str):
+    src = PAWS(str(write_paws(tmp_path / variant, variant)), variant=variant)
+    assert src.name == f"paws_{variant}" and src.eval_metrics == ("acc", "f1_weighted")
+    train = src.read("train")
+    assert len(train) == 3 and train.labels == [0, 1, 0] and train.ids == ["1", "2", "3"]
+    assert len(src.read(src.eval_split)) == 2  # qqp: dev_and_test.tsv accepted; wiki: test.tsv
+    assert src.file_for(src.eval_split).name == ("dev_and_test.tsv" if variant == "qqp" else "test.tsv")
+
+
+def test_fever_reads_schuster_jsonl(tmp_path: Path):
+    src = FEVER(str(write_fever(tmp_path / "fever")))
+    train = src.read("train")
+    assert train.labels == [0, 0, 1, 2]  # SUPPORTS, REFUTES, NOT ENOUGH INFO
+    assert train.ids == ["75397", "75397#2", "150448", "214861"]  # repeated claim id made unique, in order
+    assert train.text_b[1] == "Nikolaj Coster-Waldau is a Danish actor and producer ."
+    assert src.read("dev").labels == [1, 2]  # dev uses the 'label' field
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_fever_symm_reads_its_own_fields(tmp_path: Path, version: int):
+    src = FeverSymm(str(write_symm(tmp_path / f"sym{version}", version)), version=version)
+    test = src.read("test")
+    assert src.num_classes == 3 and test.labels == [0, 1, 1]  # gold in FEVER's indices
+    assert test.text_b[0] == "Timothy Roth is an English actor ."
+    assert test.ids == ["0", "1", "2"]
+    if version == 2:
+        assert len(src.read("dev")) == 2 and src.train_split == "dev"
+    else:
+        assert src.train_split is None
+
+
+def test_symm_rejects_nei_gold(tmp_path: Path):
+    root = write_symm(tmp_path / "sym1", 1)
+    with open(root / "test.jsonl", "a") as f:
+        f.write(
+            json.dumps({"id": 9, "claim": "x", "evidence_sentence": "y", "label": "NOT ENOUGH INFO"}) + "\n"
+        )
+    with pytest.raises(DataError, match=r"line 4: unknown label 'NOT ENOUGH INFO' in field 'label'") as e:
+        FeverSymm(str(root), version=1).read("test")
+    assert "test.jsonl" in str(e.value) and "['SUPPORTS', 'REFUTES']" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+def _replace_line(path: Path, lineno: int, text: str) -> None:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[lineno - 1] = text
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_mnli_malformed_line_names_file_and_line(tmp_path: Path):
+    root = write_mnli(tmp_path / "MNLI")
+    good = (root / "train.tsv").read_text().split("\n")[3]
+    _replace_line(root / "train.tsv", 3, "\t".join(good.split("\t")[:-2]))
+    with pytest.raises(DataError) as e:
+        MNLI(str(root)).read("train")
+    msg = str(e.value)
+    assert str(root / "train.tsv") in msg and "line 3 has 10 tab-separated fields, expected 12" in msg
+    assert "GLUE MNLI tsv" in msg  # what was expected
+
+
+def test_unknown_label_and_missing_column(tmp_path: Path):
+    root = write_mnli(tmp_path / "MNLI")
+    row = (root / "dev_matched.tsv").read_text().split("\n")[2].split("\t")
+    _replace_line(root / "dev_matched.tsv", 3, "\t".join([*row[:-1], "-"]))  # SNLI-style '-' gold label
+    with pytest.raises(DataError, match=r"dev_matched.tsv: line 3: unknown label '-' in column 'gold_label'"):
+        MNLI(str(root)).read("dev")
+    _replace_line(root / "train.tsv", 1, "\t".join(MNLI_TRAIN_HEADER[:-1] + ["label"]))
+    with pytest.raises(DataError, match=r"line 1 \(header\) lacks column\(s\) \['gold_label'\]"):
+        MNLI(str(root)).read("train")
+
+
+def test_jsonl_errors_name_file_and_line(tmp_path: Path):
+    root = write_fever(tmp_path / "fever")
+    path = root / "fever.train.jsonl"
+    _replace_line(path, 2, '{"id": 1, "claim": "x", "evidence": "y", "gold_label": ')
+    with pytest.raises(DataError, match=r"fever.train.jsonl: line 2 is not valid JSON"):
+        FEVER(str(root)).read("train")
+    _replace_line(
+        path, 2, json.dumps({"id": 1, "claim": "x", "evidence_text": "y", "gold_label": "SUPPORTS"})
+    )
+    with pytest.raises(DataError, match=r"line 2: no second text field \(looked for \['evidence'\]"):
+        FEVER(str(root)).read("train")
+    _replace_line(path, 2, json.dumps({"id": 1, "claim": "x", "evidence": "y", "gold_label": "supports"}))
+    with pytest.raises(DataError, match=r"line 2: unknown label 'supports'"):
+        FEVER(str(root)).read("train")
+    path.write_bytes(b'{"id": 1, "claim": "caf\xe9", "evidence": "y", "gold_label": "SUPPORTS"}\n')
+    with pytest.raises(DataError, match=r"line 1 is not valid UTF-8"):
+        FEVER(str(root)).read("train")
+
+
+def test_missing_files_say_what_to_put_where(tmp_path: Path):
+    with pytest.raises(DataError) as e:
+        MNLI(str(tmp_path / "MNLI")).check()
+    msg = str(e.value)
+    assert "the folder does not exist" in msg and "train.tsv" in msg and "dev_matched.tsv" in msg
+    assert "gluebenchmark.com" in msg
+    root = write_mnli(tmp_path / "MNLI")
+    src = MNLI(str(root), ood={"hans": HANS(str(tmp_path / "MNLI" / "hans"))})
+    with pytest.raises(DataError) as e:
+        src.check()
+    assert "heuristics_evaluation_set.txt" in str(e.value) and "tommccoy1/hans" in str(e.value)
+    (root / "dev_matched.tsv").unlink()
+    with pytest.raises(DataError, match=r"mnli data missing: \[.*dev_matched.tsv"):
+        MNLI(str(root)).check()
+
+
+def test_bad_config_values_are_named():
+    with pytest.raises(ConfigError, match="data.dataset.max_length': got 4"):
+        MNLI("x", max_length=4)
+    with pytest.raises(ConfigError, match="data.dataset.ood.HANS'"):
+        MNLI("x", ood={"HANS": HANS("y")})
+    with pytest.raises(ConfigError, match=r"data.dataset.ood.fever'.*fit qqp's 2 classes"):
+        QQP("x", ood={"fever": FEVER("y")})
+    with pytest.raises(ConfigError, match="data.dataset.mix_train.symm1'.*evaluation-only"):
+        FEVER("x", mix_train={"symm1": FeverSymm("y", version=1)})
+    with pytest.raises(ConfigError, match="data.dataset.mix_duplicates.hans'"):
+        MNLI("x", mix_duplicates={"hans": 2})
+    with pytest.raises(ConfigError, match="data.dataset.variant'"):
+        PAWS("x", variant="quora")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="data.dataset.bias': got 1.5"):
+        SyntheticNLI(bias=1.5)
+
+
+# ------------------------------------------------------------------------------------------------ mapping/metrics
+def test_hans_mapping_moves_only_neutral():
+    preds = torch.tensor([0, 1, 2, 2, 1, 0])  # contradiction, entailment, neutral, ...
+    assert hans_map_predictions(preds).tolist() == [0, 1, 0, 0, 1, 0]
+    arr = np.array([[2, 1], [0, 2]], dtype=np.int64)
+    out = hans_map_predictions(arr)
+    assert out.tolist() == [[0, 1], [0, 0]] and out.dtype == np.int64 and isinstance(out, np.ndarray)
+    gold = torch.tensor([0, 1, 0, 0, 1, 1])  # HANS: non-entailment 0, entailment 1
+    assert (hans_map_predictions(preds) == gold).float().mean().item() == pytest.approx(5 / 6)
+    assert nlu.PREDICTION_MAPS["mnli_to_hans"] is hans_map_predictions
+
+
+def test_metric_hints_per_split():
+    mnli = MNLI("m", ood={"hans": HANS("h")}, mismatched=True)
+    assert mnli.metrics == {"val": ["acc"], "test": ["acc"], "test_mismatched": ["acc"], "test_hans": ["acc"]}
+    assert mnli.prediction_maps == {"test_hans": "mnli_to_hans"}
+    qqp = QQP("q", ood={"paws_qqp": PAWS("p", variant="qqp"), "paws_wiki": PAWS("w", variant="wiki")})
+    assert qqp.metrics["test"] == ["acc", "f1"] and qqp.metrics["test_paws_wiki"] == ["acc", "f1_weighted"]
+    assert qqp.prediction_maps == {}
+    fever = FEVER("f", ood={"symm1": FeverSymm("s", version=1)})
+    assert fever.prediction_maps == {}  # Symm: 3-way predictions against 2-way gold, unmapped
+
+
+# ------------------------------------------------------------------------------------------------ load/tokenise
+def test_minilm_path_is_the_packaged_bert():
+    path = minilm_path()
+    config = json.loads((path / "config.json").read_text())
+    assert config["model_type"] == "bert" and (path / "vocab.txt").is_file()
+
+
+def test_mnli_load_serves_ood_as_extra_test_splits(tmp_path: Path):
+    root = write_mnli(tmp_path / "MNLI")
+    write_hans(root / "hans")
+    src = MNLI(str(root), max_length=24, ood={"hans": HANS(str(root / "hans"))}, mismatched=True)
+    splits = src.load()
+    assert list(splits.test) == ["test", "test_mismatched", "test_hans"]
+    assert splits.sizes() == {"train": 4, "val": 3, "test": 3, "test_mismatched": 2, "test_hans": 2}
+    item = splits.train[1]
+    assert set(item) == {"input_ids", "attention_mask", "token_type_ids", "labels", "idx"}
+    assert item["input_ids"].shape == (24,) and item["input_ids"].dtype == torch.long
+    assert int(item["labels"]) == 1 and int(item["idx"]) == 1 and splits.train.ids[1] == "101457e"
+    tok = nlu.load_tokenizer(src.tokenizer_dir)
+    assert tok.convert_ids_to_tokens(int(item["input_ids"][0])) == "[CLS]"
+    types = item["token_type_ids"][item["attention_mask"].bool()]
+    assert types[0] == 0 and types[-1] == 1  # premise segment 0, hypothesis segment 1
+    hans = splits.test["test_hans"]
+    assert hans.labels.tolist() == [0, 1] and hans.ids == ["ex0", "ex1"]
+
+
+def test_mix_train_appends_ood_training_data_with_duplicates(tmp_path: Path):
+    root = write_mnli(tmp_path / "MNLI")
+    write_hans(root / "hans")
+    src = MNLI(
+        str(root), max_length=16, mix_train={"hans": HANS(str(root / "hans"))}, mix_duplicates={"hans": 2}
+    )
+    train = src.load().train
+    assert len(train) == 4 + 2 * 3
+    assert train.ids[:5] == ["31193n", "101457e", "134793e", "37397e", "hans:ex0"]
+    assert train.labels.tolist() == [2, 1, 1, 0] + [0, 1, 0] * 2  # HANS 0/1 = MNLI contradiction/entailment
+    assert int(train[9]["idx"]) == 9
+
+
+def test_lookup_aligns_by_id_and_names_missing_ids(tmp_path: Path):
+    src = HANS(str(write_hans(tmp_path / "hans")), max_length=16)
+    train = src.load().train
+    table = {"ex2": -0.1, "ex0": -0.2, "ex1": -0.3}
+    assert train.lookup(table, "bias log-prob") == [-0.2, -0.3, -0.1]
+    with pytest.raises(
+        DataError, match=r"bias.npy: 1 of 3 example ids .* have no bias log-prob, e.g. \['ex1'\]"
+    ):
+        train.lookup({"ex0": 0.0, "ex2": 0.0}, "bias log-prob", source="bias.npy")
+
+
+def test_token_cache_hit_and_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    calls = []
+    real = nlu._tokenize
+    monkeypatch.setattr(nlu, "_tokenize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cache = tmp_path / "cache"
+    root = write_paws(tmp_path / "paws", "wiki")
+
+    def load(max_length: int = 20) -> dict:
+        return (
+            PAWS(str(root), variant="wiki", max_length=max_length, cache_dir=str(cache)).load().train.encoded
+        )
+
+    first = load()
+    assert len(calls) == 3 and len(list(cache.glob("paws_wiki-train-*.pt"))) == 1  # train, dev, test
+    again = load()
+    assert len(calls) == 3  # all three splits from the cache
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    (path,) = cache.glob("paws_wiki-train-*.pt")
+    path.write_bytes(path.read_bytes()[:100])  # truncated: unreadable
+    rebuilt = load()
+    assert len(calls) == 4 and all(torch.equal(first[k], rebuilt[k]) for k in first)
+    payload = torch.load(path, weights_only=True)
+    payload["input_ids"][0, 1] += 1  # readable but inconsistent: checksum mismatch
+    torch.save(payload, path)
+    load()
+    assert len(calls) == 5 and not list(cache.glob(".*.tmp"))  # no temporary files left behind
+    load(max_length=24)  # another length is another key
+    assert len(calls) == 8 and len(list(cache.glob("paws_wiki-train-*.pt"))) == 2
+    _replace_line(root / "train.tsv", 2, "1\tchanged text\tother text\t1")  # new content, new key
+    load()
+    assert len(calls) == 9
+
+
+# ------------------------------------------------------------------------------------------------ synthetic NLI
+def _agreement(pairs: nlu.TextPairs, entail: int = 1) -> tuple[float, np.ndarray]:
+    """Fraction of pairs where (word overlap >= 0.5) == (label is entailment), and the overlaps."""
+    ov = np.array([word_overlap(a, b) for a, b in zip(pairs.text_a, pairs.text_b)])
+    ent = np.array(pairs.labels) == entail
+    return float(((ov >= 0.5) == ent).mean()), ov
+
+
+def test_synthetic_bias_statistics_match_the_configuration():
+    src = SyntheticNLI(n_train=600, n_val=300, n_test=300, n_ood=400, bias=0.8, eval_bias=0.6, seed=3)
+    train = src.read("train")
+    agree, ov = _agreement(train)
+    assert agree == pytest.approx(0.8)  # 160 of 200 per label aligned: exactly the configured bias
+    assert set(np.round(ov[ov >= 0.5], 3)) <= {1.0, 0.833, 0.857, 0.875, 0.889, 0.9}  # high: >= 5/6
+    assert ov[ov < 0.5].max() == 0.0  # low: no shared word at all
+    assert np.bincount(train.labels).tolist() == [200, 200, 200]
+    # a real correlation: overlap predicts entailment in train (phi coefficient)
+    phi = np.corrcoef(ov >= 0.5, np.array(train.labels) == 1)[0, 1]
+    assert phi > 0.5
+    assert _agreement(src.read("val"))[0] == pytest.approx(0.6)
+    ood = src.read("ood")
+    agree_ood, ov_ood = _agreement(ood)
+    assert agree_ood == 0.0  # inverted: every entailment has no overlap, every non-entailment high overlap
+    assert np.bincount(ood.labels).tolist() == [200, 200]  # HANS labels: non-entailment 0, entailment 1
+    assert np.corrcoef(ov_ood >= 0.5, np.array(ood.labels) == 1)[0, 1] == pytest.approx(-1.0)
+
+
+def test_synthetic_pairs_follow_the_construction():
+    src = SyntheticNLI(n_train=60, seed=1)
+    pairs = src.read("train")
+    for a, b, y, kind in zip(pairs.text_a, pairs.text_b, pairs.labels, pairs.meta["kind"]):
+        assert a.startswith("the ") and " in the " in a
+        assert ("never" in b.split()) == (kind == "C") and y == {"C": 0, "E": 1, "N": 2}[kind]
+    nouns = {w for w, _ in nlu._NOUNS} | {s for _, s in nlu._NOUNS}
+    verbs = {w for w, _ in nlu._VERBS}
+    words = verbs | {w for w, _ in nlu._ADJECTIVES} | set(nlu._PLACES) | {w for w, _ in nlu._NOUNS}
+    synonyms = {s for _, s in nlu._NOUNS + nlu._VERBS + nlu._ADJECTIVES}
+    assert not words & (synonyms | {"a", "an", "never"})  # a paraphrase shares no word with its premise
+    assert len(nouns) == 2 * len(nlu._NOUNS)
+    again = SyntheticNLI(n_train=60, seed=1).read("train")
+    assert again.text_b == pairs.text_b and again.labels == pairs.labels  # deterministic
+    assert SyntheticNLI(n_train=60, seed=2).read("train").text_b != pairs.text_b
+
+
+def test_synthetic_two_way():
+    src = SyntheticNLI(num_labels=2, n_train=400, bias=0.75)
+    train = src.read("train")
+    assert src.num_classes == 2 and np.bincount(train.labels).tolist() == [200, 200]
+    assert _agreement(train)[0] == pytest.approx(0.75)
+    assert src.prediction_maps == {} and src.metrics["test_hans_like"] == ["acc"]
+
+
+def test_datamodule_serves_synthetic_nli_batches():
+    src = SyntheticNLI(n_train=64, n_val=20, n_test=20, n_ood=24)
+    dm = DataModule(src, num_classes=3, input_shape=[32], batch_size=16, seed=0)
+    dm.setup()
+    batch = next(iter(dm.train_dataloader()))
+    assert {k: tuple(v.shape) for k, v in batch.items()} == {
+        "input_ids": (16, 32),
+        "attention_mask": (16, 32),
+        "token_type_ids": (16, 32),
+        "labels": (16,),
+        "idx": (16,),
+    }
+    assert all(v.dtype == torch.long for v in batch.values())
+    assert batch["labels"].max() < 3 and batch["idx"].max() < 64
+    assert dm.test_names == ["test", "test_hans_like"] and len(dm.test_dataloader()) == 2
+    ood = next(iter(dm.test_dataloader()[1]))
+    assert ood["labels"].max() <= 1 and ood["idx"].tolist() == list(range(16))  # eval order is file order
+    assert src.prediction_maps == {"test_hans_like": "mnli_to_hans"}
+    enc = dm.splits.train.encoded["attention_mask"]
+    assert enc[:, -1].sum() == 0  # max_length 32 truncates nothing
+
+
+# ------------------------------------------------------------------------------------------------ configs
+NLU_CONFIGS = sorted(p.stem for p in (CONF_DIR / "data" / "nlu").glob("*.yaml"))
+
+
+def test_all_nine_nlu_configs_exist():
+    assert NLU_CONFIGS == sorted(
+        [
+            "mnli",
+            "hans",
+            "qqp",
+            "paws_qqp",
+            "paws_wiki",
+            "fever",
+            "fever_symm1",
+            "fever_symm2",
+            "synthetic_nli",
+        ]
+    )
+
+
+@pytest.mark.parametrize("name", NLU_CONFIGS)
+def test_nlu_config_composes_without_touching_disk(train_cfg, name: str, tmp_path: Path):
+    cfg = train_cfg([f"data=nlu/{name}", f"paths.data_dir={tmp_path / 'absent'}"])
+    validate(cfg)
+    dm = hydra.utils.instantiate(cfg.data)
+    assert isinstance(dm, DataModule) and dm.num_classes == dm.dataset.num_classes
+    assert list(dm.input_shape) == list(cfg.data.input_shape) == [dm.dataset.max_length]
+    assert not (tmp_path / "absent").exists()
+    if name in ("mnli", "qqp", "fever"):
+        assert len(dm.dataset.ood) == (1 if name == "mnli" else 2)
+
+
+def test_config_typo_in_reader_args_is_caught(train_cfg):
+    cfg = train_cfg(["data=nlu/qqp", "+data.dataset.max_lenght=64"])
+    with pytest.raises(ConfigError, match=r"data.dataset.max_lenght.*did you mean 'max_length'"):
+        validate(cfg)
