@@ -38,7 +38,7 @@ def _writer(root: str, tag: str, n: int, barrier) -> None:
 
 
 def _context() -> mp.context.BaseContext:
-    # fork is fast (no re-import of torch); the children never touch torch, so forking after its import is safe
+    # fork is fast (no re-import of torch); the children never use torch, so forking after importing it is ok
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 

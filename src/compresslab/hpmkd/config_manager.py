@@ -1,30 +1,36 @@
-"""Adaptive Configuration Manager (ACM): choose the distillation configuration c = (T₀, α, lr, epochs) from the
-meta-features of (dataset, teacher, student) and the history of past runs kept in the Shared Optimization Memory.
+"""Adaptive Configuration Manager (ACM): choose the distillation configuration c = (T₀, α, lr, epochs) from
+the meta-features of (dataset, teacher, student) and the history of past runs kept in the Shared Optimization
+Memory.
 
-Numbers refer to the authors' LaTeX draft (``01_HPM-KD_Framework/POR``, §4.2; ``shared/papers/hpmkd.md`` §2.1):
+Numbers refer to the authors' LaTeX draft (``01_HPM-KD_Framework/POR``, §4.2, equations numbered as it compiles;
+``shared/papers/hpmkd.md`` §2.1):
 
-* meta-features (§4.2.1): N, K, d, class imbalance ρ = max_k p_k / min_k p_k, label entropy C_D = −Σ p_k log p_k,
-  |θ_T|, |θ_S|, compression ratio r = |θ_T| / |θ_S|, Acc_T. The draft's feature moments and the architecture
-  one-hot are left out: they are undefined for images and already implied by the parameter counts.
-* history Eq. (5): H = {(m_j, c_j, perf_j)} — rows of :class:`~compresslab.hpmkd.memory.SharedOptimizationMemory`;
-  perf is ``result[score_key]`` (accuracy retention by default, as the draft says).
+* meta-features (§4.2.1): N, K, d, class imbalance ρ = max_k p_k / min_k p_k, label entropy
+  C_D = −Σ p_k log p_k, |θ_T|, |θ_S|, compression ratio r = |θ_T| / |θ_S|, Acc_T. The draft's feature moments
+  and the architecture one-hot are left out: they are undefined for images and already implied by the
+  parameter counts.
+* history Eq. (5): H = {(m_j, c_j, perf_j)} — rows of
+  :class:`~compresslab.hpmkd.memory.SharedOptimizationMemory`; perf is ``result[score_key]`` (accuracy
+  retention by default, as the draft says).
 * configuration ranges (§4.2.2): T₀ ∈ [2, 8], α ∈ [0, 1], η ∈ [1e-5, 1e-2]. Suggestions are clipped to them;
   values a user passes outside them raise :class:`~compresslab.utils.errors.ConfigError`.
 * Algorithm 1: with |H| > 50 a gradient-boosted regressor, Eq. (6) ĉ = g_ACM(m); otherwise "average the top-5
-  configurations by cosine similarity"; then a 10-epoch QuickValidation and, below a threshold, a grid refinement.
+  configurations by cosine similarity"; then a 10-epoch QuickValidation and, below a threshold, a grid
+  refinement.
 
 Where we differ, and why:
 
-* **Small history (k-nearest tasks).** Rows are grouped into tasks (identical meta-features); each task contributes
-  its best-scoring configuration; the k tasks nearest to the query by *standardised Euclidean* distance (z-scores
-  over the history, so that no feature dominates through its units; cosine on raw features is dominated by the
-  parameter counts) are averaged with inverse-distance weights (T, α arithmetically, lr geometrically, epochs
-  rounded). An exact meta-feature match returns that task's best configuration. Averaging *all* rows, as Algorithm 1
-  reads, would average the good and the bad configurations of a sweep into the centre of its grid.
-* **Large history (regressor).** Eq. (6) maps m straight to c, which needs "optimal c" labels the history does not
-  have. We fit the regressor on (m, c) → perf and take ĉ = argmax_c ĝ(m, c) over a candidate grid (the
-  arXiv version's "c* = argmax_c E[r | φ, c]"). Ties (flat tree predictions) go to the candidate closest to the
-  k-nearest suggestion.
+* **Small history (k-nearest tasks).** Rows are grouped into tasks (identical meta-features); each task
+  contributes its best-scoring configuration; the k tasks nearest to the query by *standardised Euclidean*
+  distance (z-scores over the history, so that no feature dominates through its units; cosine on raw features
+  is dominated by the parameter counts) are averaged with inverse-distance weights (T, α arithmetically, lr
+  geometrically, epochs rounded). An exact meta-feature match returns that task's best configuration.
+  Averaging *all* rows, as Algorithm 1 reads, would average the good and the bad configurations of a sweep
+  into the centre of its grid.
+* **Large history (regressor).** Eq. (6) maps m straight to c, which needs "optimal c" labels the history does
+  not have. We fit the regressor on (m, c) → perf and take ĉ = argmax_c ĝ(m, c) over a candidate grid (the
+  arXiv version's "c* = argmax_c E[r | φ, c]"). Ties (flat tree predictions) go to the candidate closest to
+  the k-nearest suggestion.
 * **Empty history.** :data:`DEFAULT_CONFIG`: T = 4, α = 0.7 (the draft's Hinton-KD setting, appendix table),
   lr = 1e-3 (its Adam lr), 150 epochs (its student budget; pass ``default=`` for reduced-scale runs).
 """
@@ -72,8 +78,8 @@ def _in_range(key: str, value: Any, lo: float, hi: float, fix: str) -> float:
 class KDConfig:
     """c = (T₀, α, lr, epochs); α weights the KD term: L = α·KL + (1 − α)·CE.
 
-    Construction validates strictly (a user's out-of-range value is an error); :meth:`clipped` builds a config from
-    raw numbers (a regressor's or an average's output) by clipping into range.
+    Construction validates strictly (a user's out-of-range value is an error); :meth:`clipped` builds a config
+    from raw numbers (a regressor's or an average's output) by clipping into range.
     """
 
     temperature: float
@@ -96,7 +102,7 @@ class KDConfig:
 
     @classmethod
     def clipped(cls, temperature: float, alpha: float, lr: float, epochs: float) -> KDConfig:
-        """Clip raw values into the ACM ranges (lr in log space is the same as linear clipping at the bounds)."""
+        """Clip raw values into the ACM ranges; epochs are rounded and at least 1."""
         values = {"temperature": temperature, "alpha": alpha, "lr": lr, "epochs": epochs}
         for key, value in values.items():
             _real(f"acm.{key}", value, "the value to clip must be a finite number.")
@@ -299,7 +305,7 @@ def _rows(history: Any) -> Iterable[Any]:
 
 
 def _parse_history(history: Any, score_key: str) -> _History:
-    """Rows as RunRecords, mappings with meta/config/result, or (meta, config, result) tuples; bad rows skipped."""
+    """Rows as RunRecords, meta/config/result mappings or (meta, config, result) tuples; skips bad rows."""
     metas, configs, scores, ids = [], [], [], []
     skipped = 0
     for i, row in enumerate(_rows(history)):
@@ -329,7 +335,8 @@ def _parse_history(history: Any, score_key: str) -> _History:
         ids.append(str(rid))
     if skipped:
         warnings.warn(
-            f"ACM skipped {skipped} history rows without valid meta-features, config or result['{score_key}'].",
+            f"ACM skipped {skipped} history rows without valid meta-features, config or "
+            f"result['{score_key}'].",
             stacklevel=3,
         )
     meta_arr = np.vstack(metas) if metas else np.zeros((0, len(MetaFeatures.FEATURES)))
@@ -506,7 +513,7 @@ class AdaptiveConfigManager:
     # -------------------------------------------------------------------------------------- refine
     @staticmethod
     def candidates_around(config: KDConfig) -> list[KDConfig]:
-        """The suggestion and its one-at-a-time neighbours: T ± 1, α ± 0.2, lr ×/÷ 3 (clipped, de-duplicated)."""
+        """The suggestion and its one-at-a-time neighbours T ± 1, α ± 0.2, lr ×/÷ 3 (clipped, no repeats)."""
         c = config
         raw = [
             (c.temperature, c.alpha, c.lr),
@@ -526,8 +533,9 @@ class AdaptiveConfigManager:
 
     @staticmethod
     def refine(candidates: Sequence[KDConfig], evaluate_fn: Callable[[KDConfig], float]) -> RefineResult:
-        """Run ``evaluate_fn`` (a short validation run returning a score, higher is better) on every candidate and
-        keep the best (the first on ties). A non-finite score counts as the worst, with a warning."""
+        """Run ``evaluate_fn`` (a short validation run returning a score, higher is better) on every
+        candidate and keep the best (the first on ties). A non-finite score counts as the worst, with a
+        warning."""
         if not candidates:
             raise ConfigError(
                 "acm.refine.candidates",

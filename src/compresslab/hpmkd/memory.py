@@ -10,7 +10,8 @@ Draft §4.7 (component 6) describes three stores; all three live under one root 
   configuration and result metrics as JSON, a timestamp and a run id. The Adaptive Configuration Manager
   (``config_manager.py``) reads it.
 * **Teacher-output cache**, keyed by ``hash(teacher weights, dataset split, transform)`` (draft Eq. (24):
-  "hash(f_T, D)"; the transform is in the key because the same split under another transform gives other logits).
+  "hash(f_T, D)"; the transform is in the key because the same split under another transform gives other
+  logits).
 * **Intermediate-model cache**, keyed by ``(architecture, size)`` (draft Eq. (25): "(arch, |θ|)"), holding the
   state dicts of the Progressive Distillation Chain's models.
 
@@ -19,14 +20,14 @@ the access times live in SQLite so that eviction sees the accesses of all proces
 
 Concurrency (parallel sweep jobs on one machine or on a shared local disk):
 
-* SQLite in WAL mode (readers never block the writer), a busy timeout, and every write in a ``BEGIN IMMEDIATE``
-  transaction, so concurrent writers queue instead of losing rows. ``database is locked`` errors that outlast the
-  busy timeout are retried with exponential back-off; after the last retry :class:`SOMLockedError` names the file
-  and the fix.
+* SQLite in WAL mode (readers never block the writer), a busy timeout, and every write in a
+  ``BEGIN IMMEDIATE`` transaction, so concurrent writers queue instead of losing rows. ``database is locked``
+  errors that outlast the busy timeout are retried with exponential back-off; after the last retry
+  :class:`SOMLockedError` names the file and the fix.
 * Cache files are written atomically (temporary file + ``os.replace``) with their SHA-256 in a sidecar file.
   Every read verifies the hash; a mismatch (a truncated write, bit rot, an edited file) is reported with a
-  :class:`CacheCorruptionWarning`, the entry is deleted and the caller recomputes it — a corrupted entry is never
-  used. Tensors are loaded with ``torch.load(weights_only=True)``.
+  :class:`CacheCorruptionWarning`, the entry is deleted and the caller recomputes it — a corrupted entry is
+  never used. Tensors are loaded with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -82,10 +83,10 @@ class SOMLockedError(DataError):
     def __init__(self, path: Path, what: str, attempts: int, busy_timeout: float, cause: Exception) -> None:
         problem = (
             f"'{what}' failed: the database is locked ({cause}); gave up after {attempts} attempts with a "
-            f"{busy_timeout:g} s busy timeout each. Fix: another process holds a write transaction on this file — "
-            "wait for that sweep job to finish, close any `sqlite3` shell or notebook left open on it, or raise "
-            "busy_timeout / retries (SharedOptimizationMemory(busy_timeout=..., retries=...)). On NFS/Lustre, "
-            f"where SQLite locking is unreliable, point ${SOM_ENV} (or --root) at a local disk."
+            f"{busy_timeout:g} s busy timeout each. Fix: another process holds a write transaction on this "
+            "file — wait for that sweep job to finish, close any `sqlite3` shell or notebook open on it, "
+            "or raise busy_timeout / retries (SharedOptimizationMemory(busy_timeout=..., retries=...)). On "
+            f"NFS/Lustre, where SQLite locking is unreliable, point ${SOM_ENV} (or --root) at a local disk."
         )
         super().__init__(
             path, problem, expected="a SQLite file that a writer releases within the busy timeout"
@@ -163,8 +164,8 @@ def teacher_key(
     Args:
         teacher: the teacher module or its state dict (weights and buffers are hashed).
         split: identity of the data, e.g. ``"cifar10/train"`` or a mapping such as
-            ``{"dataset": "cifar10", "split": "train", "indices": subset_indices}``; everything that decides which
-            samples come in which order must be in it (tensors/arrays are hashed by value).
+            ``{"dataset": "cifar10", "split": "train", "indices": subset_indices}``; everything that decides
+            which samples come in which order must be in it (tensors/arrays are hashed by value).
         transform: the evaluation transform (its ``repr``) or a string describing it.
         extra: anything else that changes the outputs (e.g. ``{"dtype": "bf16"}``).
     """
@@ -202,7 +203,7 @@ def _to_json(field: str, value: object) -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder and ``os.replace``: readers see old or new, never half."""
+    """Write via a temporary file in the same folder + ``os.replace``: readers see old or new, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -289,12 +290,12 @@ class SharedOptimizationMemory:
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions; we issue BEGIN IMMEDIATE / COMMIT ourselves
         con = sqlite3.connect(self.db_path, timeout=self.busy_timeout, isolation_level=None)
-        # WAL + NORMAL: consistent after any crash; a power loss may drop the last commits, never corrupt the file
+        # WAL + NORMAL: consistent after any crash; a power loss may drop the last commits, never corrupts
         con.execute("PRAGMA synchronous=NORMAL")
         return con
 
     def _run(self, what: str, fn: Callable[[sqlite3.Connection], T], write: bool = False) -> T:
-        """Run ``fn(connection)`` (in one write transaction if ``write``), retrying while the file is locked."""
+        """Run ``fn(connection)`` (one write transaction if ``write``), retrying while the file is locked."""
         last: sqlite3.OperationalError | None = None
         for attempt in range(self.retries + 1):
             con: sqlite3.Connection | None = None
@@ -310,16 +311,16 @@ class SharedOptimizationMemory:
                 if not _is_lock_error(err):
                     raise DataError(
                         self.db_path,
-                        f"'{what}' failed: {err}. Fix: check that the folder exists, is writable and its disk "
-                        "is not full.",
+                        f"'{what}' failed: {err}. Fix: check that the folder exists, is writable and "
+                        "its disk is not full.",
                         expected="a readable, writable SQLite file",
                     ) from err
                 last = err
             except sqlite3.DatabaseError as err:  # e.g. "file is not a database"
                 raise DataError(
                     self.db_path,
-                    f"'{what}' failed: {err}. Fix: this is not an intact SOM database; move it away (the caches "
-                    "re-index themselves, the run history would be lost) or use another --root.",
+                    f"'{what}' failed: {err}. Fix: this is not an intact SOM database; move it away (the "
+                    "caches re-index themselves, the run history would be lost) or use another --root.",
                     expected="the SQLite file that compresslab-som creates",
                 ) from err
             finally:
@@ -451,8 +452,8 @@ class SharedOptimizationMemory:
         data = buf.getvalue()
         if len(data) > self.max_bytes:
             warnings.warn(
-                f"SOM {kind} entry {label or key} is {human_bytes(len(data))}, more than the whole cache budget "
-                f"({human_bytes(self.max_bytes)}); not cached. Fix: raise max_bytes.",
+                f"SOM {kind} entry {label or key} is {human_bytes(len(data))}, more than the whole cache "
+                f"budget ({human_bytes(self.max_bytes)}); not cached. Fix: raise max_bytes.",
                 stacklevel=3,
             )
             return False
@@ -567,7 +568,8 @@ class SharedOptimizationMemory:
             now = self._now(con)
             con.execute(
                 "INSERT INTO cache(kind, key, label, size_bytes, sha256, created, last_access)"
-                " VALUES (?, ?, '', ?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET last_access=excluded.last_access",
+                " VALUES (?, ?, '', ?, ?, ?, ?)"
+                " ON CONFLICT(kind, key) DO UPDATE SET last_access=excluded.last_access",
                 (kind, key, len(data), actual, now, now),
             )  # re-indexes a valid file whose row was lost (e.g. a crash between file write and commit)
 
@@ -577,15 +579,15 @@ class SharedOptimizationMemory:
 
     # teacher outputs --------------------------------------------------------------------------------
     def get_teacher_outputs(self, key: str) -> Any | None:
-        """Cached teacher outputs (usually a logits tensor) for ``key`` from :func:`teacher_key`, or ``None``."""
+        """Cached teacher outputs (usually logits) for a :func:`teacher_key` ``key``, or ``None``."""
         return self._get(TEACHER, key)
 
     def put_teacher_outputs(self, key: str, outputs: Any, label: str = "") -> bool:
-        """Store teacher outputs (tensors, or dicts/lists of tensors); returns False if over the whole budget."""
+        """Store teacher outputs (tensors, or dicts/lists of them); False if larger than the whole budget."""
         return self._put(TEACHER, key, outputs, label)
 
     def get_or_compute(self, key: str, fn: Callable[[], Any], label: str = "", kind: str = TEACHER) -> Any:
-        """The cached value for ``key`` if present and intact, else ``fn()`` — stored before it is returned."""
+        """The cached value for ``key`` if present and intact, else ``fn()``, stored before it is returned."""
         value = self._get(kind, key)
         if value is None:
             value = fn()
@@ -621,7 +623,7 @@ class SharedOptimizationMemory:
         return sum(e.size_bytes for e in self.cache_entries(kind))
 
     def clear_cache(self, kind: str | None = None) -> int:
-        """Delete one cache (``"teacher"``/``"model"``) or both, including unindexed leftovers; returns rows removed."""
+        """Delete one cache (``"teacher"``/``"model"``) or both, leftovers included; returns rows removed."""
         kinds = [kind] if kind is not None else list(KIND_DIRS)
         for k in kinds:
             self._check_kind(k)

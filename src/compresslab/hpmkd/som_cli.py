@@ -65,10 +65,8 @@ def _list(som: SharedOptimizationMemory, limit: int, as_json: bool) -> None:
         total = sum(e.size_bytes for e in mine)
         print(f"{title}: {len(mine)} entries, {human_bytes(total)}")
         for e in mine:
-            label = e.label or "-"
-            print(
-                f"  {e.key[:12]:<12}  {human_bytes(e.size_bytes):>10}  last used {_when(e.last_access)}  {label}"
-            )
+            used = _when(e.last_access)
+            print(f"  {e.key[:12]:<12}  {human_bytes(e.size_bytes):>10}  last used {used}  {e.label or '-'}")
     print(f"total cache: {human_bytes(sum(e.size_bytes for e in entries))}")
 
 

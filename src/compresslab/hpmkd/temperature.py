@@ -1,35 +1,37 @@
 """Meta-Temperature Scheduler (MTS): the distillation temperature as a function of training progress.
 
-Equation numbers are those of the authors' LaTeX draft (guhaase/papers-deepbridge, ``01_HPM-KD_Framework/POR``,
-§4.5 "Meta-Temperature Scheduler"), numbered as the draft compiles; see ``shared/papers/hpmkd.md`` §2.4.
+Equation numbers are those of the authors' LaTeX draft (guhaase/papers-deepbridge,
+``01_HPM-KD_Framework/POR``, §4.5 "Meta-Temperature Scheduler"), numbered as the draft compiles; see
+``shared/papers/hpmkd.md`` §2.4.
 
 * Eq. (18): ``T(t) = T_min + (T_max − T_min) · s(t)`` with ``s(t) ∈ [0, 1]``.
-* Eq. (19), cosine: ``s(t) = (1 + cos(π t / T_max)) / 2``. The draft divides by ``T_max`` (the temperature); we
-  read it as the training length: ``s = (1 + cos(π p)) / 2`` with progress ``p = t / total_steps``, so
+* Eq. (19), cosine: ``s(t) = (1 + cos(π t / T_max)) / 2``. The draft divides by ``T_max`` (the temperature);
+  we read it as the training length: ``s = (1 + cos(π p)) / 2`` with progress ``p = t / total_steps``, so
   ``T(0) = T_max`` and ``T(end) = T_min`` exactly.
-* Eq. (20), loss-based: ``s = (L(t) − L_min) / (L_max − L_min)`` with "tracked minimum and maximum losses". With a
-  tracked minimum, a falling loss *is* the minimum and ``s ≡ 0``; we therefore track only ``L_max`` (the largest
-  smoothed loss so far) and use a fixed floor ``L_min = loss_floor`` (default 0, the infimum of CE and KL):
-  ``s = (L − L_min) / (L_max − L_min)``, the fraction of the loss still left.
+* Eq. (20), loss-based: ``s = (L(t) − L_min) / (L_max − L_min)`` with "tracked minimum and maximum losses".
+  With a tracked minimum, a falling loss *is* the minimum and ``s ≡ 0``; we therefore track only ``L_max``
+  (the largest smoothed loss so far) and use a fixed floor ``L_min = loss_floor`` (default 0, the infimum of
+  CE and KL): ``s = (L − L_min) / (L_max − L_min)``, the fraction of the loss still left.
 * Eq. (21), convergence-based: ``s = exp(−λ |dL/dt|)``, but the draft's own sentence says "high loss gradients
   indicate early training (high T) and low gradients indicate convergence (low T)", which is the opposite. We
   follow the sentence (and the section's motivation: soft targets early, sharp late): ``s = 1 − exp(−λ r)``,
-  where ``r = |dL/dt|`` is made scale-free — the smoothed loss's change over a short window, per unit of training
-  progress, relative to ``L_max``; ``r = 1`` means "at this speed the loss would lose its initial value once
-  over the whole run".
+  where ``r = |dL/dt|`` is made scale-free — the smoothed loss's change over a short window, per unit of
+  training progress, relative to ``L_max``; ``r = 1`` means "at this speed the loss would lose its initial
+  value once over the whole run".
 
-Strategy selection ("MTS selects the strategy based on loss dynamics during the first 10 % of training"; the draft
-gives no rule, this one is ours, see :func:`select_strategy`): during the probe (first ``probe_fraction`` of the
-steps) ``T = T0``; then the strategy is chosen from the probe's loss curve and ``T`` moves linearly from ``T0`` to
-the strategy's value over ``blend_fraction`` of training (no jump). An explicit ``"loss"`` or ``"convergence"``
-strategy blends in the same way from step 0; an explicit ``"cosine"`` follows Eq. (19) from step 0.
+Strategy selection ("MTS selects the strategy based on loss dynamics during the first 10 % of training"; the
+draft gives no rule, this one is ours, see :func:`select_strategy`): during the probe (first
+``probe_fraction`` of the steps) ``T = T0``; then the strategy is chosen from the probe's loss curve and ``T``
+moves linearly from ``T0`` to the strategy's value over ``blend_fraction`` of training (no jump). An explicit
+``"loss"`` or ``"convergence"`` strategy blends in the same way from step 0; an explicit ``"cosine"`` follows
+Eq. (19) from step 0.
 
-Defaults follow the draft's experimental setup (§3): ``T0 = 4``, range ``[2, 6]``. The draft adjusts T "every 10
-epochs"; we update every ``update_every`` steps (1 by default) from smoothed signals. Whatever the strategy, ``T``
-is clamped to ``[T_min, T_max]``.
+Defaults follow the draft's experimental setup (§3): ``T0 = 4``, range ``[2, 6]``. The draft adjusts T "every
+10 epochs"; we update every ``update_every`` steps (1 by default) from smoothed signals. Whatever the
+strategy, ``T`` is clamped to ``[T_min, T_max]``.
 
-Pass the student's training loss to :meth:`MetaTemperatureScheduler.step` — preferably its hard-label CE, which
-does not itself depend on T (the KD term does, which would feed the schedule back into its own signal).
+Pass the student's training loss to :meth:`MetaTemperatureScheduler.step` — preferably its hard-label CE,
+which does not itself depend on T (the KD term does, which would feed the schedule back into its own signal).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ STRATEGIES = ("cosine", "loss", "convergence")
 
 # ------------------------------------------------------------------------------------------- s(t) functions
 def cosine_s(progress: float) -> float:
-    """Eq. (19): ``(1 + cos(π p)) / 2`` for progress ``p ∈ [0, 1]`` (clamped): 1 at the start, 0 at the end."""
+    """Eq. (19): ``(1 + cos(π p)) / 2`` for progress ``p`` clamped to [0, 1]: 1 at the start, 0 at the end."""
     p = min(max(float(progress), 0.0), 1.0)
     return (1.0 + math.cos(math.pi * p)) / 2.0
 
@@ -64,7 +66,7 @@ def loss_s(loss: float, loss_max: float, loss_floor: float = 0.0) -> float:
 
 
 def convergence_s(rate: float, lam: float = 1.0) -> float:
-    """Eq. (21), sign as the draft's text reads: ``1 − exp(−λ |rate|)`` — 0 when converged, → 1 while learning fast."""
+    """Eq. (21) with the sign of the draft's text: ``1 − exp(−λ |rate|)``; 0 when converged, → 1 when fast."""
     return 1.0 - math.exp(-lam * abs(rate))
 
 
@@ -109,8 +111,8 @@ def select_strategy(
 
     1. fewer than 6 finite losses, a loss that does not fall (``drop ≤ 0``) or residual noise larger than
        ``noise_threshold × drop`` → **cosine**: no usable trend, so a schedule that ignores the loss;
-    2. the loss has flattened out within the probe (``end_rate < plateau_threshold``) → **convergence**: the loss
-       level hardly moves any more, its rate of change is the informative signal;
+    2. the loss has flattened out within the probe (``end_rate < plateau_threshold``) → **convergence**: the
+       loss level hardly moves any more, its rate of change is the informative signal;
     3. otherwise, still falling steadily → **loss**: the fraction of loss left is a smooth progress measure.
 
     Means of thirds rather than fitted slopes make the rule robust to minibatch noise.
@@ -271,7 +273,7 @@ class MetaTemperatureScheduler:
     def from_t0(
         cls, t0: float, total_steps: int, spread: float = 0.5, **kwargs: Any
     ) -> MetaTemperatureScheduler:
-        """Range ``[t0·(1 − spread), t0·(1 + spread)]`` around an ACM-chosen ``t0`` (t0 = 4 gives the draft's [2, 6])."""
+        """Range ``[t0·(1 − spread), t0·(1 + spread)]`` around ACM's ``t0`` (4 → the draft's [2, 6])."""
         _check("spread", spread, 0 <= spread < 1, "a fraction in [0, 1)", "0.5 gives [2, 6] for t0 = 4.")
         _check(
             "t0",
