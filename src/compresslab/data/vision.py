@@ -315,6 +315,8 @@ class Cifar(DatasetSource):
         val_fraction: fraction of the training set held out (stratified) for validation.
         split_seed: seed of that split.
         augment: random crop (pad 4) + horizontal flip on the training split.
+        image_size: resize every image to this side (bicubic, after augmentation), e.g. 224 to fine-tune ViTs
+            pre-trained at 224² (learngene downstream runs); 32 keeps the native size.
     """
 
     source_hint = (
@@ -330,7 +332,11 @@ class Cifar(DatasetSource):
         val_fraction: float = 0.1,
         split_seed: int = 0,
         augment: bool = True,
+        image_size: int = 32,
     ) -> None:
+        if not isinstance(image_size, int) or image_size < 8:
+            raise ConfigError("data.dataset.image_size", image_size, "an integer >= 8", "set image_size=32.")
+        self.image_size = image_size
         if variant not in _CIFAR_LAYOUT:
             raise ConfigError(
                 "data.dataset.variant",
@@ -357,7 +363,7 @@ class Cifar(DatasetSource):
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return (3, 32, 32)
+        return (3, self.image_size, self.image_size)
 
     def _resolve_format(self) -> str:
         bdir, btrain, btest, pdir, ptrain, ptest = _CIFAR_LAYOUT[self.variant]
@@ -449,7 +455,8 @@ class Cifar(DatasetSource):
         mean, std = (
             (CIFAR10_MEAN, CIFAR10_STD) if self.variant == "cifar10" else (CIFAR100_MEAN, CIFAR100_STD)
         )
-        to_float = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
+        resize = [] if self.image_size == 32 else [v2.Resize(self.image_size, v2.InterpolationMode.BICUBIC)]
+        to_float = [*resize, v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
         train_tf = v2.Compose(
             ([v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if self.augment else []) + to_float
         )
@@ -493,6 +500,8 @@ class ImageNet10(DatasetSource):
         val_resize: ``square`` resizes to resize_size × resize_size as the paper states; ``shorter`` resizes the
             shorter side (the common torchvision recipe).
         scale: RandomResizedCrop scale range.
+        augment: ``basic`` (App. G: RandomResizedCrop + flip) or ``deit`` (timm's DeiT recipe: RandAugment
+            rand-m9-mstd0.5-inc1, bicubic, random erasing 0.25; mixup/cutmix are batch-level, in the module).
         classes: ``imagenet10`` (the 10 wnids) or ``imagenet1k`` (every wnid folder of ``train/``, which must be
             the 1,000 ILSVRC-2012 classes; the same reader then serves full ImageNet-1K).
     """
@@ -511,7 +520,11 @@ class ImageNet10(DatasetSource):
         val_resize: Literal["square", "shorter"] = "square",
         scale: Sequence[float] = (0.08, 1.0),
         classes: Literal["imagenet10", "imagenet1k"] = "imagenet10",
+        augment: Literal["basic", "deit"] = "basic",
     ) -> None:
+        if augment not in ("basic", "deit"):
+            raise ConfigError("data.dataset.augment", augment, "'basic' or 'deit'", "set augment=basic.")
+        self.augment = augment
         if classes not in ("imagenet10", "imagenet1k"):
             raise ConfigError(
                 "data.dataset.classes", classes, "'imagenet10' or 'imagenet1k'", "set classes=imagenet10."
@@ -577,6 +590,20 @@ class ImageNet10(DatasetSource):
             v2.ToDtype(torch.float32, scale=True),
             v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
         ]
+        if train and self.augment == "deit":
+            from timm.data import create_transform
+
+            return create_transform(
+                self.image_size,
+                is_training=True,
+                scale=self.scale,
+                auto_augment="rand-m9-mstd0.5-inc1",
+                interpolation="bicubic",
+                re_prob=0.25,
+                re_mode="pixel",
+                mean=IMAGENET_MEAN,
+                std=IMAGENET_STD,
+            )
         if train:
             return v2.Compose(
                 [

@@ -26,10 +26,12 @@ class ClassifierModule(LightningModule):
         scheduler_interval: ``epoch`` or ``step``.
         label_smoothing: cross-entropy label smoothing.
         compile: ``torch.compile`` the net at fit start.
+        mixup: optional batch-level mixing ``(x, y) -> (x', soft targets)``, e.g. ``timm.data.Mixup`` (mixup
+            0.8 / cutmix 1.0 of the DeiT recipe); the loss then takes soft targets, train/acc the original labels.
     """
 
     #: constructor arguments kept out of ``hparams`` (modules and callables; also in subclasses' ``__init__``)
-    hparams_ignore: tuple[str, ...] = ("net", "optimizer", "scheduler")
+    hparams_ignore: tuple[str, ...] = ("net", "optimizer", "scheduler", "mixup")
 
     def __init__(
         self,
@@ -40,6 +42,7 @@ class ClassifierModule(LightningModule):
         scheduler_interval: str = "epoch",
         label_smoothing: float = 0.0,
         compile: bool = False,
+        mixup: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> None:
         super().__init__()
         # plain values only in checkpoints (weights_only=True loading): the net and callables are not hparams
@@ -47,6 +50,7 @@ class ClassifierModule(LightningModule):
         self.net = net
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
+        self.mixup = mixup
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         self.train_metrics = MetricCollection(
             {"acc": MulticlassAccuracy(num_classes, average="micro")}, prefix="train/"
@@ -83,8 +87,9 @@ class ClassifierModule(LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
+        x, target = self.mixup(x, y) if self.mixup is not None else (x, y)  # target: [B] or soft [B, C]
         logits = self(x)  # [B, num_classes]
-        loss = self.training_loss(x, y, logits)
+        loss = self.training_loss(x, target, logits)
         self.train_loss(loss.detach(), weight=len(y))
         self.train_metrics(logits.detach(), y)
         self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)

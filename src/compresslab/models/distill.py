@@ -43,7 +43,7 @@ class DistillationModule(ClassifierModule):
     eval mode under ``no_grad``; it follows the module to its device. Logs ``train/ce`` and ``train/kd``.
 
     Args:
-        net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile: as
+        net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile, mixup: as
             :class:`ClassifierModule`.
         teacher: the teacher network (logits over the same classes), or None for plain CE training.
         kd_weight: weight of the distillation term (Learngene: 1).
@@ -66,6 +66,7 @@ class DistillationModule(ClassifierModule):
         scheduler_interval: str = "epoch",
         label_smoothing: float = 0.0,
         compile: bool = False,
+        mixup: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> None:
         if temperature <= 0:
             raise ConfigError("model.temperature", temperature, "a number > 0", "set model.temperature=1.0.")
@@ -76,7 +77,9 @@ class DistillationModule(ClassifierModule):
                 "weights >= 0",
                 "e.g. kd_weight=1 ce_weight=1.",
             )
-        super().__init__(net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile)
+        super().__init__(
+            net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile, mixup
+        )
         if teacher is not None:
             teacher.eval().requires_grad_(False)
         object.__setattr__(self, "teacher", teacher)  # not a submodule: no checkpoint, no optimiser, no DDP
