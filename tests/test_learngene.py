@@ -270,3 +270,25 @@ def test_heatmap_png_from_runs(tmp_path):
     assert table.rows[-1][-1] == "92.0 ± 0.0 (n=1)"  # L=6, k=6: 0.5 + 0.3 + 0.12
     assert "L=6, k=6" in table.notes[0] and "L=2, k=1" not in table.notes[0]
     assert PROJECT_ROOT.exists() and Path(png).stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_ict_phase_under_ddp_equals_single_process(tmp_path):
+    """2-process DDP (CPU, gloo) of a distilled learngene phase equals one process with the same global batch."""
+    common = [f"paths.log_dir={tmp_path}", *QUIET_CLI, "trainer.max_epochs=2", "data.batch_size=64"]
+    run_cli("train", "experiment=learngene/reduced_teacher", *common)
+    metrics = {}
+    for name, trainer in (("single", "default"), ("ddp", "ddp_cpu")):
+        out = tmp_path / name
+        run_cli(
+            "train",
+            "experiment=learngene/reduced_ict_phase1",
+            "seed=3",
+            f"trainer={trainer}",
+            f"hydra.run.dir={out}",
+            "model.scheduler.warmup_epochs=1",
+            *common,
+        )
+        metrics[name] = json.loads((out / "metrics.json").read_text())["metrics"]
+    for key in ("val/loss", "test/loss", "test/acc"):
+        assert metrics["ddp"][key] == pytest.approx(metrics["single"][key], abs=1e-4), key
