@@ -4,18 +4,22 @@
     compresslab-table rnnpool_table1 [rnnpool_table2 ...] [--log-dir logs] [--results-dir results]
     compresslab-table all
 
-Each table writes ``<results-dir>/<name>.md`` and ``.csv`` (atomically) and prints the markdown.
+Each table writes ``<results-dir>/<name>.md`` and ``.csv`` (and ``.png`` for figures) atomically and prints the
+markdown; ``<results-dir>/README.md`` (the index of all tables) is rewritten after every call.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import sys
 from pathlib import Path
 
 from compresslab.tables import TABLES
 from compresslab.utils.hydra_app import PROJECT_ROOT
+from compresslab.utils.io import atomic_write_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +54,41 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(table.markdown())
         print(f"wrote {', '.join(str(p) for p in paths)}")
+    print(f"wrote {write_index(args.results_dir)}")
     return 0
+
+
+def write_index(results_dir: str | Path) -> Path:
+    """``<results_dir>/README.md``: every registered table, its source, its files and how many cells are missing.
+
+    Built from the files on disk, so regenerating one table keeps the other tables' entries.
+    """
+    results_dir = Path(results_dir)
+    lines = [
+        "# Results index",
+        "",
+        "Every paper table and figure this codebase reproduces. Regenerate all with `compresslab-table all` "
+        "(one table: `compresslab-table <name>`); a cell that needs a run that has not happened says `missing` "
+        "and names the command.",
+        "",
+        "| Table | Source | Files | Cells | Missing |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (_, source) in TABLES.items():
+        files = [
+            f"[{ext}]({name}.{ext})"
+            for ext in ("md", "csv", "png")
+            if (results_dir / f"{name}.{ext}").exists()
+        ]
+        csv_file = results_dir / f"{name}.csv"
+        if csv_file.exists():
+            rows = list(csv.reader(io.StringIO(csv_file.read_text())))[1:]
+            cells = [c for row in rows for c in row[1:]]
+            count, miss = str(len(cells)), str(sum(c.startswith("missing") for c in cells))
+        else:
+            count, miss = "–", "not generated"
+        lines.append(f"| `{name}` | {source} | {' '.join(files) or '–'} | {count} | {miss} |")
+    return atomic_write_text(results_dir / "README.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
