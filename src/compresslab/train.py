@@ -15,12 +15,13 @@ import hydra
 import lightning as L
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.measure import measure_model
 from compresslab.utils.config import TrainConfig, validate_targets
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import prepare_hydra
+from compresslab.utils.loggers import wandb_review_fields
 from compresslab.utils.logging import get_logger
 from compresslab.utils.task import (
     apply_extras,
@@ -65,6 +66,9 @@ def build(cfg: DictConfig) -> dict[str, Any]:
     log.info(f"Instantiating model <{cfg.model._target_}>")
     model: LightningModule = hydra.utils.instantiate(cfg.model)
     callbacks = instantiate_callbacks(cfg.get("callbacks"))
+    if cfg.get("logger") and cfg.logger.get("wandb"):
+        with open_dict(cfg):
+            cfg.logger.wandb.update(wandb_review_fields(cfg))
     loggers = instantiate_loggers(cfg.get("logger"))
     log.info(f"Instantiating trainer <{cfg.trainer._target_}>")
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
@@ -110,6 +114,13 @@ def log_run_info(loggers: list, cfg: DictConfig, measures: dict[str, Any]) -> No
         "measure/madds": measures.get("madds"),
         "measure/peak_ram_mib": measures.get("peak_ram_mib"),
     }
+    from compresslab.tables import paper_reference  # tables import every method package: only when needed
+
+    paper = cfg.get("paper") or {}
+    for key in ("name", "table", "row", "scale"):
+        flat[f"paper/{key}"] = paper.get(key) or None
+    for key, value in (paper_reference(paper.get("table", ""), paper.get("row", "")) or {}).items():
+        flat[f"paper/reference/{key}"] = value
     for lg in loggers:
         lg.log_hyperparams(hparams)  # type: ignore[arg-type]
         if type(lg).__name__ == "WandbLogger":
@@ -161,7 +172,11 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
     metrics = {**train_metrics, **test_metrics}
     if trainer.is_global_zero:
+        from compresslab.tables import paper_reference
+
+        paper = cfg.get("paper") or {}
         extra = {
+            "paper_reference": paper_reference(paper.get("table", ""), paper.get("row", "")),
             "best_checkpoint": trainer.checkpoint_callback.best_model_path
             if trainer.checkpoint_callback
             else None,

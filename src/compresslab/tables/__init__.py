@@ -1,9 +1,22 @@
 """Paper tables: one module per paper, each a registry ``name -> (builder, source)``; see :mod:`.cli`."""
 
+from typing import Any
+
+from compresslab.tables import learngene, rnnpool
 from compresslab.tables.common import Table, collect_runs
-from compresslab.tables.learngene import TABLES as LEARNGENE_TABLES
-from compresslab.tables.rnnpool import TABLES as RNNPOOL_TABLES
 
-TABLES = {**LEARNGENE_TABLES, **RNNPOOL_TABLES}
+TABLES = {**learngene.TABLES, **rnnpool.TABLES}
+#: table name -> (paper.row -> the paper's values for that row, or None)
+REFERENCES = {**learngene.REFERENCES, **rnnpool.REFERENCES}
 
-__all__ = ["TABLES", "Table", "collect_runs"]
+
+def paper_reference(table: str, row: str) -> dict[str, Any] | None:
+    """The paper's values for a run's ``paper.table``/``paper.row`` (None when the paper has no such cell)."""
+    lookup = REFERENCES.get(table)
+    try:
+        return lookup(row) if lookup and row else None
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+__all__ = ["REFERENCES", "TABLES", "Table", "collect_runs", "paper_reference"]

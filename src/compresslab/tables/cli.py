@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results-dir", default=str(PROJECT_ROOT / "results"), help="output folder")
     parser.add_argument("--quiet", action="store_true", help="do not print the tables")
+    parser.add_argument(
+        "--wandb",
+        action="store_true",
+        help="also log the tables (W&B tables) and figures (images) to one W&B run, offline unless WANDB_MODE=online",
+    )
     args = parser.parse_args(argv)
     if args.list or not args.tables:
         width = max(map(len, TABLES))
@@ -48,14 +53,43 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    written = {}
     for name in names:
         table = TABLES[name][0](Path(args.log_dir))
         paths = table.write(args.results_dir)
+        written[name] = (table, paths)
         if not args.quiet:
             print(table.markdown())
         print(f"wrote {', '.join(str(p) for p in paths)}")
     print(f"wrote {write_index(args.results_dir)}")
+    if args.wandb:
+        print(f"logged {len(written)} table(s) to W&B run {log_to_wandb(written, Path(args.log_dir))}")
     return 0
+
+
+def log_to_wandb(written: dict, log_dir: Path) -> str:
+    """One W&B run (job_type ``tables``) with every table as a ``wandb.Table`` and every figure as an image."""
+    import wandb
+
+    mode = os.environ.get("WANDB_MODE", "offline")
+    run = wandb.init(
+        project="compresslab",
+        group="tables",
+        job_type="tables",
+        dir=str(log_dir),
+        mode=mode,
+        tags=["tables"],
+        config={"tables": sorted(written)},
+    )
+    try:
+        for name, (table, paths) in written.items():
+            run.log({f"table/{name}": wandb.Table(columns=table.header, data=table.rows)})
+            for path in paths:
+                if path.suffix == ".png":
+                    run.log({f"figure/{name}": wandb.Image(str(path), caption=table.title)})
+        return run.dir
+    finally:
+        wandb.finish()
 
 
 def write_index(results_dir: str | Path) -> Path:

@@ -340,3 +340,19 @@ TABLES = {
     "learngene_heatmap": (heatmap_table, f"{PAPER}, Fig. 5 heatmap + PNG (reduced scale)"),
     "learngene_init": (init_table, f"{PAPER}, learngene vs random init (reduced scale)"),
 }
+
+
+def reference_ict(row: str) -> dict[str, float] | None:
+    """Paper value for an ICT row ``ict/<basis>/<learngenes>`` (reduced 6 learngenes ↔ the paper's 12)."""
+    k = int(row.rsplit("/", 1)[-1])
+    paper_k = {6: 12}.get(k, k)
+    return {"acc": PAPER_ICT[paper_k]} if paper_k in PAPER_ICT else None
+
+
+def reference_bases(row: str) -> dict[str, float] | None:
+    """Paper Table 1 value for an SCT row ``sct/<basis>/<index>``."""
+    _, basis, index = row.split("/")
+    return {"acc": PAPER_BASES[basis]} if index == "shifted" and basis in PAPER_BASES else None
+
+
+REFERENCES = {"learngene_ict": reference_ict, "learngene_bases": reference_bases}

@@ -336,3 +336,16 @@ TABLES = {
     "rnnpool_table2": (table2, f"{PAPER}, Table 2 (+ reduced-scale trained MobileNetV2 rows)"),
     "rnnpool_table16": (table16, f"{PAPER}, Tables 16 and 18"),
 }
+
+
+def reference(row: str) -> dict[str, float] | None:
+    """The paper's values for a run's ``paper.row`` (W&B summary and metrics.json), or None."""
+    downsample, _, last = row.partition("+last_layer_rnnpool=")
+    for i, (_, ds, is_last) in enumerate(TABLE2_ROWS):
+        if ds == downsample and str(is_last).lower() == last.lower():
+            acc, madds, params = TABLE2_PAPER["mbv2"][i]
+            return {"acc": acc, "madds_g": madds, "params_m": params}
+    return None
+
+
+REFERENCES = {"rnnpool_table2": reference}

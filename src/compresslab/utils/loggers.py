@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from typing import Any
 
 from lightning.fabric.loggers.logger import rank_zero_experiment
@@ -40,3 +41,23 @@ class CSVLogger(_LightningCSVLogger):
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = _ContinuingWriter(log_dir=self.log_dir)
         return self._experiment
+
+
+def wandb_review_fields(cfg: Any) -> dict[str, Any]:
+    """W&B grouping for review: group = experiment (``task_name``), job_type = the sweep (``sweep-<dir>`` in a
+    multirun, ``run`` otherwise), tags = ``cfg.tags`` + ``paper:``/``table:``/``row:``/``scale:``/``sweep:``.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    sweep = None
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        sweep = Path(HydraConfig.get().sweep.dir).name
+    paper = cfg.get("paper") or {}
+    tags = [str(t) for t in (cfg.get("tags") or [])]
+    for key in ("name", "table", "row", "scale"):
+        if paper.get(key):
+            tags.append(f"{'paper' if key == 'name' else key}:{paper[key]}"[:64])  # W&B's tag limit
+    if sweep:
+        tags.append(f"sweep:{sweep}")
+    return {"group": cfg.get("task_name"), "job_type": f"sweep-{sweep}" if sweep else "run", "tags": tags}

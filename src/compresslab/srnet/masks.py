@@ -1,0 +1,580 @@
+"""SRNet mask training: binary masks on the Linear weights of an unmodified transformers BERT/RoBERTa.
+
+The method in one file (srnet.md §1; equation numbers are the paper's, arXiv:2210.05211):
+
+* Each masked weight matrix W ∈ R^{d_out×d_in} is **frozen** and gets a real-valued score matrix m̂ of the same
+  shape (the only trained tensor). The forward pass uses the effective weight
+
+      W_eff = m ⊙ W,    m_ij = 1[m̂_ij > φ]                                        (Eq. 1; strict '>' as the
+                                                                                     official binarizer)
+
+* Backward: the identity straight-through estimator passes ∂L/∂m to the scores unchanged, so
+
+      ∂L/∂m̂ = ∂L/∂m = (∂L/∂W_eff) ⊙ W                                           (STE)
+
+* Score initialisation:
+    ``hard`` (Eq. 5, the paper's default): m̂_ij = α·φ if W_ij is not among the s·numel smallest |W|, else 0
+    (α = 2, φ = 0.01);  ``soft`` (Eq. 6): m̂_ij = |W_ij| and φ = the k-th smallest |W|.
+
+* Sparsity is **local**: every masked matrix has the same sparsity s, i.e. k = ⌊s·numel⌋ entries pruned.
+  Two ways to hold it:
+    ``topk`` (default): m is the exact top-(numel − k) of the current scores at every step (equivalently φ is
+    re-set to the k-th smallest score before every forward), so the realised sparsity is exact at every step;
+    ``threshold`` (the paper's rule, to reproduce it): φ is fixed between resets and re-set to the k-th
+    smallest score every Δt steps (the eval interval), so the realised sparsity drifts in between.
+
+* Schedules: fixed s, or the cubic gradual increase (Zhu & Gupta; srnet.md §1.4, §3.5)
+
+      s_t = s_f + (s_i − s_f)·(1 − (t − t_0)/(T − t_0))³   for t_0 ≤ t ≤ T, s_f after T.
+
+What gets masked (srnet.md §1.2): Q, K, V, attention-output, intermediate and output dense layers of every
+encoder layer; the pooler and the classifier optionally (the official code masks both). Embeddings, biases and
+LayerNorms are never masked. Masks are ``torch.nn.utils.parametrize`` parametrizations, so the host model's
+classes are untouched; a mask file is a plain state dict ``{"<linear name>.weight": bool tensor}``.
+
+The fixed-mask parametrization :class:`FixedMask` serves IMP and re-training a subnetwork in isolation
+(paradigm b): there the weights are trained and the mask is a constant buffer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from compresslab.utils.errors import ConfigError
+
+Init = Literal["hard", "soft"]
+Control = Literal["topk", "threshold"]
+
+#: the six per-layer matrices of a BERT/RoBERTa encoder layer (srnet.md §1.2: K, Q, V, AO, I, O)
+_LAYER_RE = re.compile(
+    r"encoder\.layer\.(\d+)\.(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense"
+    r"|output\.dense)$"
+)
+_POOLER_RE = re.compile(r"(^|\.)pooler\.dense$")
+_CLASSIFIER_RE = re.compile(r"^classifier(\.|$)")
+
+
+# ============================================================================================ checks and counts
+def check_sparsity(value: object, key: str = "model.sparsity") -> float:
+    """``value`` as a float in [0, 1), else a :class:`ConfigError` naming ``key`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) < 1.0:
+        raise ConfigError(
+            key,
+            value,
+            "a sparsity in [0, 1) (the fraction of each masked matrix's weights that is pruned)",
+            f"set {key}=0.5 (0 keeps every weight; 1 would remove whole matrices).",
+        )
+    return float(value)
+
+
+def pruned_count(numel: int, sparsity: float) -> int:
+    """k = ⌊s·numel⌋ entries pruned (the official ``int(numel·s)``), at most numel − 1 so a matrix never vanishes."""
+    return min(max(int(math.floor(sparsity * numel + 1e-6)), 0), numel - 1)
+
+
+def kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
+    """The k-th smallest entry (1-based) of ``values`` (any shape) as a 0-dim tensor on its device."""
+    return torch.kthvalue(values.detach().reshape(-1), k).values
+
+
+def topk_keep(scores: torch.Tensor, n_pruned: int) -> torch.Tensor:
+    """Bool mask of the ``numel − n_pruned`` largest ``scores``: exactly that many ``True`` even with ties.
+
+    Fast path: φ = k-th smallest score, keep = scores > φ (one selection, one comparison). When scores tie at φ
+    the count is off and the exact top-k indices are used instead.
+    """
+    scores = scores.detach()
+    n = scores.numel()
+    if n_pruned <= 0:
+        return torch.ones_like(scores, dtype=torch.bool)
+    keep = scores > kth_smallest(scores, n_pruned)  # [d_out, d_in]
+    if int(keep.sum()) != n - n_pruned:  # ties at the k-th value (e.g. the 0 / α·φ plateaus of hard init)
+        idx = torch.topk(scores.reshape(-1), n - n_pruned, sorted=False).indices
+        keep = torch.zeros(n, dtype=torch.bool, device=scores.device).index_fill_(0, idx, True)
+        keep = keep.view_as(scores)
+    return keep
+
+
+# ============================================================================================ autograd
+class _MaskedWeight(torch.autograd.Function):
+    """W_eff = W ⊙ m with the identity STE: ∂L/∂m̂ = (∂L/∂W_eff) ⊙ W, ∂L/∂W = (∂L/∂W_eff) ⊙ m."""
+
+    @staticmethod
+    def forward(ctx, weight: torch.Tensor, scores: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(weight, keep)
+        ctx.scores_dtype = scores.dtype
+        return weight * keep  # [d_out, d_in], weight's dtype (Eq. 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
+        weight, keep = ctx.saved_tensors
+        grad_weight = grad * keep if ctx.needs_input_grad[0] else None
+        grad_scores = (grad * weight).to(ctx.scores_dtype) if ctx.needs_input_grad[1] else None
+        return grad_weight, grad_scores, None
+
+
+# ============================================================================================ parametrizations
+class BinaryMask(nn.Module):
+    """Parametrization ``W ↦ m ⊙ W`` with trainable scores m̂ and m = 1[m̂ > φ] (Eq. 1), STE backward.
+
+    Args:
+        weight: the weight it will mask (read once for the initialisation; not stored).
+        sparsity: initial sparsity s ∈ [0, 1) of this matrix.
+        init: ``hard`` (Eq. 5) or ``soft`` (Eq. 6).
+        control: ``topk`` (exact top-k of the current scores, recomputed whenever they change) or ``threshold``
+            (m = 1[m̂ > φ] with φ changed only by :meth:`reset_threshold`).
+        alpha, phi: α and φ of the hard init (2 and 0.01 in the paper, Table 4).
+
+    State: ``scores`` (parameter), ``threshold`` φ (buffer) and, in ``extra_state``, the current sparsity and the
+    control mode, so a checkpoint restores exactly the mask it was saved with.
+    """
+
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        sparsity: float = 0.5,
+        init: Init = "hard",
+        control: Control = "topk",
+        alpha: float = 2.0,
+        phi: float = 0.01,
+    ) -> None:
+        super().__init__()
+        check_init_args(init, control, alpha, phi)
+        self.sparsity = check_sparsity(sparsity)
+        self.control: Control = control
+        absw = weight.detach().abs().float()  # [d_out, d_in]
+        k = pruned_count(absw.numel(), self.sparsity)
+        if init == "hard":  # Eq. 5: α·φ for the kept (top-(1−s) |W|), 0 for Min_s(|W|); φ separates them
+            scores = topk_keep(absw, k).float() * (alpha * phi)
+            threshold = torch.tensor(phi)
+        else:  # Eq. 6: scores = |W|, φ = the k-th smallest |W|
+            scores = absw.clone()
+            threshold = kth_smallest(absw, k) if k > 0 else absw.min() - 1.0
+        self.scores = nn.Parameter(scores)
+        self.register_buffer("threshold", threshold.detach().float().reshape(()).to(scores.device))
+        self._keep: torch.Tensor | None = None
+        self._key: tuple | None = None
+
+    # ---------------------------------------------------------------------------------------- the mask
+    @property
+    def n_pruned(self) -> int:
+        return pruned_count(self.scores.numel(), self.sparsity)
+
+    def _cache_key(self) -> tuple:
+        return (self.scores._version, self.scores.data_ptr(), self.sparsity)
+
+    def refresh(self) -> torch.Tensor:
+        """Recompute (top-k) and cache the bool mask for the current scores and sparsity."""
+        self._keep = topk_keep(self.scores, self.n_pruned)
+        self._key = self._cache_key()
+        return self._keep
+
+    def keep(self) -> torch.Tensor:
+        """The current binary mask m as a bool tensor [d_out, d_in] (no gradient)."""
+        if self.control == "threshold":
+            return self.scores.detach() > self.threshold  # Eq. 1 with the current φ
+        if self._keep is None or self._key != self._cache_key():
+            return self.refresh()
+        return self._keep
+
+    def reset_threshold(self) -> None:
+        """φ ← k-th smallest score (the official ``reset_threshold``; skipped when that equals the max score)."""
+        k = self.n_pruned
+        if k == 0:
+            self.threshold.fill_(float(self.scores.detach().min()) - 1.0)
+            return
+        kth = kth_smallest(self.scores, k)
+        if bool(kth < self.scores.detach().max()):
+            self.threshold.copy_(kth)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return _MaskedWeight.apply(weight, self.scores, self.keep())
+
+    # ---------------------------------------------------------------------------------------- state
+    def get_extra_state(self) -> dict:
+        return {"sparsity": self.sparsity, "control": self.control}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.sparsity = check_sparsity(state["sparsity"], "checkpoint mask sparsity")
+        self.control = state["control"]
+        self._keep = self._key = None
+
+    def extra_repr(self) -> str:
+        return f"shape={tuple(self.scores.shape)}, sparsity={self.sparsity:.4f}, control={self.control}"
+
+
+class FixedMask(nn.Module):
+    """Parametrization ``W ↦ m ⊙ W`` with a constant bool mask buffer (IMP, re-training a subnetwork)."""
+
+    def __init__(self, mask: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mask", mask.detach().to(torch.bool).clone())
+
+    def keep(self) -> torch.Tensor:
+        return self.mask
+
+    @property
+    def sparsity(self) -> float:
+        return 1.0 - float(self.mask.sum()) / self.mask.numel()
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight * self.mask
+
+    def extra_repr(self) -> str:
+        return f"shape={tuple(self.mask.shape)}, sparsity={self.sparsity:.4f}"
+
+
+def check_init_args(init: str, control: str, alpha: float, phi: float) -> None:
+    if init not in ("hard", "soft"):
+        raise ConfigError("model.init", init, "'hard' (Eq. 5) or 'soft' (Eq. 6)", "set model.init=hard.")
+    if control not in ("topk", "threshold"):
+        raise ConfigError(
+            "model.control",
+            control,
+            "'topk' (exact per-step sparsity) or 'threshold' (the paper's periodic reset)",
+            "set model.control=topk.",
+        )
+    if not phi > 0:
+        raise ConfigError("model.phi", phi, "a threshold φ > 0", "set model.phi=0.01 (paper Table 4).")
+    if not alpha > 1:
+        raise ConfigError(
+            "model.alpha", alpha, "α > 1 (kept scores α·φ must exceed φ)", "set model.alpha=2 (paper Table 4)."
+        )
+
+
+# ============================================================================================ targets
+def target_linears(
+    model: nn.Module,
+    pooler: bool = True,
+    classifier: bool = True,
+    layers: Iterable[int] | None = None,
+) -> dict[str, nn.Linear]:
+    """The Linear layers SRNet masks, by qualified name in ``model`` (a transformers ``*ForSequenceClassification``).
+
+    Encoder layers: Q, K, V, attention output, intermediate, output (of ``layers`` only when given); then
+    ``*.pooler.dense`` (BERT) when ``pooler`` and ``classifier*`` Linears (BERT's ``classifier``, RoBERTa's
+    ``classifier.dense``/``classifier.out_proj``) when ``classifier``.
+
+    Raises:
+        ConfigError: ``model`` has no BERT/RoBERTa encoder layers.
+    """
+    wanted = None if layers is None else {int(i) for i in layers}
+    out: dict[str, nn.Linear] = {}
+    for name, module in model.named_modules():
+        if not isinstance(module, nn.Linear):
+            continue
+        if m := _LAYER_RE.search(name):
+            if wanted is None or int(m.group(1)) in wanted:
+                out[name] = module
+        elif _POOLER_RE.search(name):
+            if pooler:
+                out[name] = module
+        elif _CLASSIFIER_RE.search(name) and classifier:
+            out[name] = module
+    if not any(_LAYER_RE.search(n) for n in out):
+        raise ConfigError(
+            "model.net",
+            type(model).__name__,
+            "a transformers BERT/RoBERTa model whose encoder layers are named "
+            "'*.encoder.layer.<i>.attention.self.query' etc."
+            + (f" (layers {sorted(wanted)})" if wanted is not None else ""),
+            "use a BertForSequenceClassification / RobertaForSequenceClassification checkpoint.",
+        )
+    return out
+
+
+def masks_of(model: nn.Module) -> dict[str, BinaryMask | FixedMask]:
+    """The mask parametrizations registered on ``model``: qualified Linear name → mask module."""
+    out: dict[str, BinaryMask | FixedMask] = {}
+    for name, module in model.named_modules():
+        if parametrize.is_parametrized(module, "weight"):
+            for p in module.parametrizations.weight:
+                if isinstance(p, BinaryMask | FixedMask):
+                    out[name] = p
+    return out
+
+
+def _check_unmasked(model: nn.Module, names: Iterable[str]) -> None:
+    masked = masks_of(model)
+    again = [n for n in names if n in masked]
+    if again:
+        raise ConfigError(
+            "model.net", again[:3], "Linear layers without a mask", "attach masks once per model."
+        )
+
+
+# ============================================================================================ attach
+def attach_masks(
+    model: nn.Module,
+    sparsity: float = 0.5,
+    init: Init = "hard",
+    control: Control = "topk",
+    alpha: float = 2.0,
+    phi: float = 0.01,
+    pooler: bool = True,
+    classifier: bool = True,
+    train_classifier: bool = False,
+    layers: Iterable[int] | None = None,
+) -> dict[str, BinaryMask]:
+    """Freeze every parameter of ``model`` and register a :class:`BinaryMask` on each target Linear's weight.
+
+    After this, the only trainable tensors are the scores (and the classifier when ``train_classifier``, as the
+    official ``--train_classifier``; the scripts leave it false). Returns Linear name → mask.
+    """
+    sparsity = check_sparsity(sparsity)
+    check_init_args(init, control, alpha, phi)
+    targets = target_linears(model, pooler, classifier, layers)
+    _check_unmasked(model, targets)
+    model.requires_grad_(False)
+    if train_classifier:
+        for name, p in model.named_parameters():
+            if _CLASSIFIER_RE.search(name):
+                p.requires_grad_(True)
+    masks: dict[str, BinaryMask] = {}
+    for name, linear in targets.items():
+        mask = BinaryMask(linear.weight, sparsity, init, control, alpha, phi)
+        parametrize.register_parametrization(linear, "weight", mask)
+        masks[name] = mask
+    return masks
+
+
+def attach_fixed_masks(
+    model: nn.Module,
+    masks: Mapping[str, torch.Tensor] | None = None,
+    pooler: bool = True,
+    classifier: bool = True,
+) -> dict[str, FixedMask]:
+    """Register a :class:`FixedMask` on each target Linear (all-ones where ``masks`` gives none); weights keep
+    their ``requires_grad``. ``masks`` maps Linear names (or ``"<name>.weight"``) to bool tensors."""
+    targets = target_linears(model, pooler, classifier)
+    _check_unmasked(model, targets)
+    given = {k.removesuffix(".weight"): v for k, v in (masks or {}).items()}
+    out: dict[str, FixedMask] = {}
+    for name, linear in targets.items():
+        m = given.get(name)
+        m = torch.ones_like(linear.weight, dtype=torch.bool) if m is None else m.to(linear.weight.device)
+        fixed = FixedMask(m)
+        parametrize.register_parametrization(linear, "weight", fixed)
+        out[name] = fixed
+    return out
+
+
+def remove_masks(model: nn.Module) -> None:
+    """Bake m ⊙ W into plain weights and remove every mask parametrization (a standard model again)."""
+    for name in list(masks_of(model)):
+        parametrize.remove_parametrizations(model.get_submodule(name), "weight", leave_parametrized=True)
+
+
+# ============================================================================================ sparsity control
+def set_sparsity(masks: Mapping[str, BinaryMask], sparsity: float) -> None:
+    """Set the target sparsity of every mask (top-k masks follow at their next forward / :func:`recalibrate`)."""
+    sparsity = check_sparsity(sparsity)
+    for m in masks.values():
+        m.sparsity = sparsity
+
+
+def _pool_map(fn, items: list, on_cpu: bool) -> None:
+    """Apply ``fn`` to every item, over a thread pool for CPU tensors (``torch.kthvalue`` is single-threaded per
+    call and releases the GIL, so matrices run in parallel), sequentially otherwise."""
+    threads = torch.get_num_threads()
+    if not on_cpu or threads <= 1 or len(items) < 4:
+        for i in items:
+            fn(i)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(fn, items))
+
+
+def recalibrate(masks: Mapping[str, BinaryMask]) -> None:
+    """Exact per-matrix re-calibration of all masks: top-k masks recompute their mask, threshold masks re-set
+    φ to the k-th smallest score (one ``torch.kthvalue`` per matrix, matrices in parallel on CPU)."""
+    items = list(masks.values())
+
+    def one(m: BinaryMask) -> None:
+        with torch.no_grad():
+            if m.control == "topk":
+                m.refresh()
+            else:
+                m.reset_threshold()
+
+    _pool_map(one, items, on_cpu=bool(items) and items[0].scores.device.type == "cpu")
+
+
+def realised_sparsity(model_or_masks: nn.Module | Mapping[str, BinaryMask | FixedMask]) -> dict[str, float]:
+    """Fraction of zeros in each mask, by Linear name, plus ``"overall"`` (over all masked weights)."""
+    masks = masks_of(model_or_masks) if isinstance(model_or_masks, nn.Module) else model_or_masks
+    out: dict[str, float] = {}
+    zeros = total = 0
+    with torch.no_grad():
+        for name, m in masks.items():
+            keep = m.keep()
+            z = keep.numel() - int(keep.sum())
+            out[name] = z / keep.numel()
+            zeros, total = zeros + z, total + keep.numel()
+    out["overall"] = zeros / total if total else 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class SparsitySchedule:
+    """Target sparsity per optimizer step: ``fixed`` (s_f throughout) or ``cubic`` (Zhu & Gupta)
+
+        s_t = s_f + (s_i − s_f)·(1 − (t − t_0)/(T − t_0))³   (t_0 ≤ t ≤ T; s_i before t_0, s_f after T).
+
+    Args:
+        final: s_f ∈ [0, 1).
+        initial: s_i ∈ [0, 1) (cubic only; ``None`` = s_f).
+        kind: ``fixed`` or ``cubic``.
+        start, end: t_0 and T in optimizer steps (cubic only; T > t_0).
+    """
+
+    final: float
+    initial: float | None = None
+    kind: Literal["fixed", "cubic"] = "fixed"
+    start: int = 0
+    end: int = 1
+
+    def __post_init__(self) -> None:
+        check_sparsity(self.final, "model.sparsity")
+        if self.initial is not None:
+            check_sparsity(self.initial, "model.initial_sparsity")
+        if self.kind not in ("fixed", "cubic"):
+            raise ConfigError(
+                "model.schedule", self.kind, "'fixed' or 'cubic'", "set model.schedule=fixed."
+            )
+        if self.kind == "cubic" and not self.end > self.start:
+            raise ConfigError(
+                "model.schedule_end",
+                (self.start, self.end),
+                "an end step T after the start step t_0",
+                "raise model.schedule_end or the number of training steps.",
+            )
+
+    def __call__(self, step: int) -> float:
+        if self.kind == "fixed" or self.initial is None:
+            return self.final
+        t = min(max((step - self.start) / (self.end - self.start), 0.0), 1.0)
+        return self.final + (self.initial - self.final) * (1.0 - t) ** 3
+
+
+# ============================================================================================ mask files
+def mask_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """``{"<linear name>.weight": bool mask}`` of every masked Linear (CPU tensors): a standard state dict."""
+    with torch.no_grad():
+        return {f"{name}.weight": m.keep().detach().to("cpu", torch.bool).clone() for name, m in masks_of(model).items()}
+
+
+def save_masks(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Write :func:`mask_state_dict` to ``path`` with ``torch.save`` (atomically: temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(mask_state_dict(model), f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_mask_file(
+    path: str | os.PathLike,
+    model: nn.Module,
+    pooler: bool = True,
+    classifier: bool = True,
+    key: str = "model.mask_file",
+) -> dict[str, torch.Tensor]:
+    """Read a mask file written by :func:`save_masks` and check it fits ``model``'s target Linears.
+
+    Entries for Linears excluded here (pooler / classifier when ``False``) are dropped; every remaining target
+    must have a mask of its weight's shape.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, not a mask state dict, or for another model (names the
+            first missing / unexpected / mis-shaped entry).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            key, str(path), "an existing mask file (best_mask.pt of a mask-training or IMP run)", "run that stage first."
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ConfigError(
+            key, str(path), "a torch state dict of bool masks", f"the file cannot be read ({type(e).__name__})."
+        ) from None
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) and v.dtype == torch.bool for v in state.values()
+    ):
+        raise ConfigError(key, str(path), "a state dict {'<linear>.weight': bool tensor}", "write it with save_masks().")
+    targets = target_linears(model, pooler=True, classifier=True)
+    names = {f"{n}.weight": lin for n, lin in targets.items()}
+    unexpected = [k for k in state if k not in names]
+    if unexpected:
+        raise ConfigError(
+            key,
+            str(path),
+            f"masks for this model's Linear layers (e.g. {next(iter(names))})",
+            f"the file is for another model: it has {unexpected[:3]}, which this model lacks.",
+        )
+    use = {
+        n: lin
+        for n, lin in names.items()
+        if (pooler or not _POOLER_RE.search(n[: -len(".weight")]))
+        and (classifier or not _CLASSIFIER_RE.search(n[: -len(".weight")]))
+    }
+    missing = [n for n in use if n not in state]
+    if missing:
+        raise ConfigError(
+            key,
+            str(path),
+            f"a mask for each of the {len(use)} target Linear weights",
+            f"the file is for another model: it lacks {missing[:3]}.",
+        )
+    for n, lin in use.items():
+        w = lin.parametrizations.weight.original if parametrize.is_parametrized(lin, "weight") else lin.weight
+        if tuple(state[n].shape) != tuple(w.shape):
+            raise ConfigError(
+                key,
+                str(path),
+                f"'{n}' of shape {list(w.shape)}",
+                f"the file is for another model: its '{n}' has shape {list(state[n].shape)}.",
+            )
+    return {n: state[n] for n in use}
+
+
+__all__ = [
+    "BinaryMask",
+    "FixedMask",
+    "SparsitySchedule",
+    "attach_fixed_masks",
+    "attach_masks",
+    "check_sparsity",
+    "kth_smallest",
+    "load_mask_file",
+    "mask_state_dict",
+    "masks_of",
+    "pruned_count",
+    "realised_sparsity",
+    "recalibrate",
+    "remove_masks",
+    "save_masks",
+    "set_sparsity",
+    "target_linears",
+    "topk_keep",
+]
