@@ -97,11 +97,17 @@ class TrainingLoss:
     ) -> torch.Tensor:
         if self.needs_bias and bias_log_probs is None:
             raise ConfigError(
-                "model.bias_file", None, f"bias-only log-probs (loss '{self.name}' needs them)", "set model.bias_file."
+                "model.bias_file",
+                None,
+                f"bias-only log-probs (loss '{self.name}' needs them)",
+                "set model.bias_file.",
             )
         if self.needs_teacher and teacher_probs is None:
             raise ConfigError(
-                "model.teacher_run", None, "a CE fine-tuned teacher run (conf_reg needs it)", "set model.teacher_run."
+                "model.teacher_run",
+                None,
+                "a CE fine-tuned teacher run (conf_reg needs it)",
+                "set model.teacher_run.",
             )
         if self.name == "ce":
             return ce_loss(logits, labels)

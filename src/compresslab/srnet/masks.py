@@ -250,7 +250,10 @@ def check_init_args(init: str, control: str, alpha: float, phi: float) -> None:
         raise ConfigError("model.phi", phi, "a threshold φ > 0", "set model.phi=0.01 (paper Table 4).")
     if not alpha > 1:
         raise ConfigError(
-            "model.alpha", alpha, "α > 1 (kept scores α·φ must exceed φ)", "set model.alpha=2 (paper Table 4)."
+            "model.alpha",
+            alpha,
+            "α > 1 (kept scores α·φ must exceed φ)",
+            "set model.alpha=2 (paper Table 4).",
         )
 
 
@@ -451,9 +454,7 @@ class SparsitySchedule:
         if self.initial is not None:
             check_sparsity(self.initial, "model.initial_sparsity")
         if self.kind not in ("fixed", "cubic"):
-            raise ConfigError(
-                "model.schedule", self.kind, "'fixed' or 'cubic'", "set model.schedule=fixed."
-            )
+            raise ConfigError("model.schedule", self.kind, "'fixed' or 'cubic'", "set model.schedule=fixed.")
         if self.kind == "cubic" and not self.end > self.start:
             raise ConfigError(
                 "model.schedule_end",
@@ -473,7 +474,10 @@ class SparsitySchedule:
 def mask_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     """``{"<linear name>.weight": bool mask}`` of every masked Linear (CPU tensors): a standard state dict."""
     with torch.no_grad():
-        return {f"{name}.weight": m.keep().detach().to("cpu", torch.bool).clone() for name, m in masks_of(model).items()}
+        return {
+            f"{name}.weight": m.keep().detach().to("cpu", torch.bool).clone()
+            for name, m in masks_of(model).items()
+        }
 
 
 def save_masks(model: nn.Module, path: str | os.PathLike) -> Path:
@@ -510,18 +514,26 @@ def load_mask_file(
     path = Path(path)
     if not path.is_file():
         raise ConfigError(
-            key, str(path), "an existing mask file (best_mask.pt of a mask-training or IMP run)", "run that stage first."
+            key,
+            str(path),
+            "an existing mask file (best_mask.pt of a mask-training or IMP run)",
+            "run that stage first.",
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise ConfigError(
-            key, str(path), "a torch state dict of bool masks", f"the file cannot be read ({type(e).__name__})."
+            key,
+            str(path),
+            "a torch state dict of bool masks",
+            f"the file cannot be read ({type(e).__name__}).",
         ) from None
     if not isinstance(state, Mapping) or not all(
         isinstance(v, torch.Tensor) and v.dtype == torch.bool for v in state.values()
     ):
-        raise ConfigError(key, str(path), "a state dict {'<linear>.weight': bool tensor}", "write it with save_masks().")
+        raise ConfigError(
+            key, str(path), "a state dict {'<linear>.weight': bool tensor}", "write it with save_masks()."
+        )
     targets = target_linears(model, pooler=True, classifier=True)
     names = {f"{n}.weight": lin for n, lin in targets.items()}
     unexpected = [k for k in state if k not in names]

@@ -1,0 +1,485 @@
+"""LightningModules of SRNet (srnet.md §1, §3): fine-tuning, mask training, and their shared evaluation.
+
+* :class:`NLUClassifier` — full fine-tuning of a :class:`~compresslab.srnet.nets.PairClassifier` with CE or a
+  debiasing loss; with ``mask_file`` it re-trains a fixed subnetwork in isolation (paradigm b: mask from a
+  mask-training/IMP run, weights rewound to the pre-trained ones, classifier unmasked).
+* :class:`MaskTrainingModule` — SRNet mask training (:mod:`compresslab.srnet.masks`) on frozen weights: on a
+  fine-tuned model (paradigm a, ``net.init_from`` = the fine-tuning run), on the pre-trained model (paradigm c,
+  mask-only), or with OOD training data mixed in (the upper bound of §3.4, CE).
+* IMP lives in :mod:`compresslab.srnet.imp` on the same base.
+
+Batches are dicts (``input_ids``, ``attention_mask``, ``token_type_ids``, ``labels``, ``idx``). Evaluation runs
+over the DataModule's list of loaders (``val``; ``test`` and every OOD ``test_<name>``) with each split's metrics
+from the data source (:attr:`NLUSource.metrics`: ``acc``, ``f1`` binary, ``f1_weighted``) after its prediction map
+(HANS: neutral → non-entailment), logged as ``<split>/<metric>``.
+
+Checkpoint choice (srnet.md §1.5): the best ID dev score (``select_metric``, e.g. ``val/acc``; QQP ``val/f1``)
+among evaluations after ``select_start``·t_max steps (0.7 for mask training on a fine-tuned model, 0 otherwise)
+and — for masks — at the final scheduled sparsity. It is logged as ``val/select`` (−1 when not eligible), which
+the experiments monitor, so the checkpoint the test stage loads *is* that choice; the mask of each new best is
+also written to ``<run dir>/best_mask.pt`` with the sparsity it had (never the initial one, srnet.md §6 pitfall 1).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import BinaryF1Score, MulticlassAccuracy, MulticlassF1Score
+
+from compresslab.models.classifier import ClassifierModule
+from compresslab.srnet.bias import align_predictions, ensure_bias_file, teacher_prediction_file
+from compresslab.srnet.losses import check_labels, get_loss
+from compresslab.srnet.masks import (
+    SparsitySchedule,
+    attach_fixed_masks,
+    attach_masks,
+    check_sparsity,
+    load_mask_file,
+    masks_of,
+    pruned_count,
+    realised_sparsity,
+    recalibrate,
+    save_masks,
+    set_sparsity,
+)
+from compresslab.utils.errors import ConfigError
+from compresslab.utils.logging import get_logger
+
+log = get_logger(__name__)
+
+MASK_FILE = "best_mask.pt"
+
+
+def linear_warmup_decay(
+    optimizer: torch.optim.Optimizer,
+    num_training_steps: int,
+    warmup_steps: int = 0,
+    warmup_ratio: float = 0.0,
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup_steps`` (or ``warmup_ratio``·total) then linear decay to 0 at
+    ``num_training_steps`` (HF ``get_linear_schedule_with_warmup``, the official scripts' schedule; step-wise)."""
+    warm = max(int(warmup_steps), int(warmup_ratio * num_training_steps))
+    total = max(1, int(num_training_steps))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def check_mask_sparsity(masks: dict[str, torch.Tensor], sparsity: float, source: str) -> None:
+    """Every mask prunes ⌊s·numel⌋ entries, to one element (a subnetwork of the intended sparsity)."""
+    for name, keep in masks.items():
+        pruned = keep.numel() - int(keep.sum())
+        if abs(pruned - pruned_count(keep.numel(), sparsity)) > 1:
+            raise ConfigError(
+                "model.mask_sparsity",
+                sparsity,
+                f"the sparsity of the mask file ({source}: '{name}' has {pruned / keep.numel():.4f})",
+                "set model.mask_sparsity to the sparsity of the run that wrote the file, or point mask_file at it.",
+            )
+
+
+def _metric(name: str, num_classes: int) -> nn.Module:
+    if name == "acc":
+        return MulticlassAccuracy(num_classes, average="micro")
+    if name == "f1":  # binary F1, class 1 positive (QQP: duplicate)
+        return BinaryF1Score()
+    if name == "f1_weighted":  # support-weighted mean of per-class F1 (PAWS, srnet.md §4)
+        return MulticlassF1Score(num_classes, average="weighted")
+    raise ConfigError("data metrics", name, "one of acc, f1, f1_weighted", "fix the data source's metrics.")
+
+
+class NLUClassifier(ClassifierModule):
+    """Sentence-pair classification with a (debiasing) training loss, per-split ID/OOD metrics and the SRNet
+    checkpoint choice.
+
+    Args:
+        net: a :class:`~compresslab.srnet.nets.PairClassifier` (any module taking ``input_ids``,
+            ``attention_mask``, ``token_type_ids`` and holding the transformers model as ``.model``).
+        num_classes: classes of the ID task.
+        optimizer: partial optimiser (AdamW in the paper), called with the trainable parameters.
+        scheduler: optional partial scheduler; :func:`linear_warmup_decay` receives ``num_training_steps``.
+        scheduler_interval: ``step`` (the paper) or ``epoch``.
+        loss: ``ce`` (= std), ``poe``, ``reweight`` or ``conf_reg`` (:mod:`compresslab.srnet.losses`).
+        bias_file: prediction file of the bias-only model, keyed by training example id (debiasing losses).
+        bias_features: ``overlap`` / ``claim``: build ``bias_file`` from the training split when it is missing.
+        teacher_run: a CE fine-tuning run whose train-set predictions are conf-reg's teacher.
+        reweight_normalise: normalise reweighting by Σ(1 − β) as the official code (False: Eq. 7's mean).
+        select_metric: the ID dev metric of the checkpoint choice (``val/acc``; QQP ``val/f1``).
+        select_start: evaluations before ``select_start``·t_max steps are not eligible (srnet.md §1.5).
+        mask_file: a ``best_mask.pt`` to apply as a fixed mask (paradigm b); ``None``: no mask.
+        mask_sparsity: the sparsity every matrix of ``mask_file`` must have (checked to one element; ``None``:
+            not checked).
+        mask_pooler, mask_classifier: which of the mask file's optional entries to apply (paradigm b: pooler yes,
+            classifier no, as the official re-training scripts).
+        compile: ``torch.compile`` the net at fit start.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        num_classes: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        scheduler_interval: str = "step",
+        loss: str = "ce",
+        bias_file: str | None = None,
+        bias_features: str | None = None,
+        teacher_run: str | None = None,
+        reweight_normalise: bool = True,
+        select_metric: str = "val/acc",
+        select_start: float = 0.0,
+        mask_file: str | None = None,
+        mask_sparsity: float | None = None,
+        mask_pooler: bool = True,
+        mask_classifier: bool = False,
+        compile: bool = False,
+    ) -> None:
+        loss_fn = get_loss(loss, reweight_normalise)  # unknown loss: fails before anything is built
+        if loss_fn.needs_bias and bias_file is None:
+            raise ConfigError(
+                "model.bias_file",
+                None,
+                f"a bias-only prediction file (loss '{loss}' needs one)",
+                "set model.bias_file=<path> (and model.bias_features=overlap to build it on first use).",
+            )
+        if loss_fn.needs_teacher and teacher_run is None:
+            raise ConfigError(
+                "model.teacher_run",
+                None,
+                "a CE fine-tuning run (conf_reg's teacher)",
+                "set model.teacher_run.",
+            )
+        if (
+            isinstance(select_start, bool)
+            or not isinstance(select_start, int | float)
+            or not 0 <= select_start <= 1
+        ):
+            raise ConfigError(
+                "model.select_start",
+                select_start,
+                "a fraction of the training steps in [0, 1]",
+                "set 0.7 or 0.",
+            )
+        if not isinstance(select_metric, str) or not select_metric.startswith("val/"):
+            raise ConfigError("model.select_metric", select_metric, "a val/<metric> key", "set val/acc.")
+        super().__init__(net, num_classes, optimizer, scheduler, scheduler_interval, 0.0, compile)
+        self.loss_fn = loss_fn
+        if mask_file is not None:
+            masks = load_mask_file(mask_file, self.hf, mask_pooler, mask_classifier)
+            if mask_sparsity is not None:
+                check_mask_sparsity(masks, check_sparsity(mask_sparsity, "model.mask_sparsity"), mask_file)
+            attach_fixed_masks(self.hf, masks, mask_pooler, mask_classifier)
+            log.info(
+                f"re-training the subnetwork of {mask_file}: sparsity {realised_sparsity(self.hf)['overall']:.4f}"
+            )
+        self.register_buffer("best_select", torch.tensor(-math.inf))
+        self.bias_log_probs: torch.Tensor | None = None  # [N_train, C], set in setup
+        self.teacher_probs: torch.Tensor | None = None  # [N_train, C]
+        self.prediction_maps: dict[str, Callable] = {}
+
+    # ------------------------------------------------------------------------------------------ helpers
+    @property
+    def hf(self) -> nn.Module:
+        """The transformers model inside ``net`` (what masks attach to)."""
+        net = getattr(self.net, "_orig_mod", self.net)
+        return getattr(net, "model", net)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:  # type: ignore[override]
+        return self.net(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
+
+    # ------------------------------------------------------------------------------------------ setup
+    def setup(self, stage: str) -> None:
+        from compresslab.data.nlu import PREDICTION_MAPS
+
+        dm = self.trainer.datamodule
+        source = getattr(dm, "dataset", None)
+        metric_names: dict[str, list[str]] = dict(getattr(source, "metrics", {}) or {})
+        self.prediction_maps = {
+            split: PREDICTION_MAPS[name]
+            for split, name in (getattr(source, "prediction_maps", {}) or {}).items()
+        }
+        names = dm.val_names + dm.test_names
+        for name in names:
+            if name not in self.eval_metrics:
+                wanted = metric_names.get(name, ["acc"])
+                self.eval_metrics[name] = MetricCollection(
+                    {m: _metric(m, self.hparams.num_classes) for m in wanted}, prefix=f"{name}/"
+                )
+                self.eval_losses[name] = MeanMetric()
+        splits = dm._splits()
+        source_name = getattr(source, "name", "data")
+        for name, ds in [("train", splits.train), *splits.val.items(), *splits.test.items()]:
+            labels = getattr(ds, "labels", None)
+            if isinstance(labels, torch.Tensor):
+                check_labels(labels, self.hparams.num_classes, f"{source_name} split '{name}'")
+        if stage == "fit":
+            self._load_train_tables(splits.train)
+        if self.hparams.compile and stage == "fit":
+            self.net = torch.compile(self.net)
+
+    def _load_train_tables(self, train: Any) -> None:
+        c = self.hparams.num_classes
+        if self.loss_fn.needs_bias and self.bias_log_probs is None:
+            path = self.hparams.bias_file
+            table = ensure_bias_file(
+                path, train, c, self.hparams.bias_features, getattr(self.net, "pretrained", None)
+            )
+            self.bias_log_probs = align_predictions(table, train, c, "bias-only log-probs", str(path))
+        if self.loss_fn.needs_teacher and self.teacher_probs is None:
+            run = self.hparams.teacher_run
+            table = teacher_prediction_file(run, train, device=self.trainer.strategy.root_device)
+            self.teacher_probs = align_predictions(table, train, c, "teacher log-probs", str(run)).exp()
+
+    # ------------------------------------------------------------------------------------------ steps
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:  # type: ignore[override]
+        y = batch["labels"]
+        logits = self(batch)  # [B, C]
+        loss = self.training_loss(batch, y, logits)
+        self.train_loss(loss.detach(), weight=len(y))
+        self.train_metrics(logits.detach(), y)
+        self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
+        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        return loss
+
+    def training_loss(
+        self, x: dict[str, torch.Tensor], y: torch.Tensor, logits: torch.Tensor
+    ) -> torch.Tensor:  # type: ignore[override]
+        idx = x["idx"]
+        bias = self.bias_log_probs[idx].to(logits.device) if self.bias_log_probs is not None else None
+        teacher = self.teacher_probs[idx].to(logits.device) if self.teacher_probs is not None else None
+        return self.loss_fn(logits, y, bias, teacher)
+
+    def _eval_step(self, stage: str, batch: dict[str, torch.Tensor], dataloader_idx: int) -> None:  # type: ignore[override]
+        name = self._split_name(stage, dataloader_idx)
+        y = batch["labels"]
+        logits = self(batch)  # [B, C]
+        preds = logits.argmax(-1)  # [B]
+        if name in self.prediction_maps:  # e.g. HANS: neutral (2) → non-entailment (0)
+            preds = self.prediction_maps[name](preds)
+        self.eval_losses[name](F.cross_entropy(logits.float(), y), weight=len(y))
+        self.eval_metrics[name](preds, y)
+        self.log(f"{name}/loss", self.eval_losses[name], on_epoch=True, add_dataloader_idx=False)
+        self.log_dict(
+            self.eval_metrics[name], on_epoch=True, prog_bar=name == "val", add_dataloader_idx=False
+        )
+
+    # ------------------------------------------------------------------------------------------ selection
+    @property
+    def total_steps(self) -> int:
+        return max(1, int(self.trainer.estimated_stepping_batches))
+
+    def selection_eligible(self) -> bool:
+        """Whether the current evaluation may be chosen: after ``select_start``·t_max steps."""
+        return self.global_step >= self.hparams.select_start * self.total_steps - 1e-9
+
+    def on_validation_epoch_end(self) -> None:
+        super().on_validation_epoch_end()  # val/acc_best
+        if masks_of(self.hf):
+            self.log("val/sparsity", realised_sparsity(self.hf)["overall"])
+        if self.trainer.sanity_checking:
+            return
+        key = self.hparams.select_metric
+        value = self.trainer.callback_metrics.get(key)
+        if value is None:
+            logged = sorted(k for k in self.trainer.callback_metrics if k.startswith("val/"))
+            raise ConfigError(
+                "model.select_metric", key, f"a logged validation metric, one of {logged}", "set val/acc."
+            )
+        value = float(value)
+        eligible = self.selection_eligible()
+        self.log("val/select", value if eligible else -1.0)
+        if eligible and value > float(self.best_select):
+            self.best_select.fill_(value)
+            self.on_new_best(value)
+
+    def on_new_best(self, value: float) -> None:
+        """Hook: a new eligible best ID dev score (mask modules write the mask file)."""
+
+    def on_test_epoch_end(self) -> None:
+        if masks_of(self.hf):
+            self.log("test/sparsity", realised_sparsity(self.hf)["overall"])
+
+    def _write_mask(self, value: float) -> None:
+        if not self.trainer.is_global_zero:
+            return
+        path = Path(self.trainer.default_root_dir) / MASK_FILE
+        save_masks(self.hf, path)
+        s = realised_sparsity(self.hf)["overall"]
+        log.info(
+            f"new best {self.hparams.select_metric}={value:.4f} at step {self.global_step}: mask (sparsity {s:.4f}) -> {path}"
+        )
+
+    # ------------------------------------------------------------------------------------------ optim
+    def configure_optimizers(self) -> Any:
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
+            raise ConfigError(
+                "model", type(self).__name__, "a module with trainable parameters", "check the mask options."
+            )
+        optimizer = self.optimizer_factory(params=params)
+        if self.scheduler_factory is None:
+            return optimizer
+        kwargs = {"optimizer": optimizer}
+        if "num_training_steps" in inspect.signature(self.scheduler_factory).parameters:
+            kwargs["num_training_steps"] = self.total_steps
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": self.scheduler_factory(**kwargs),
+                "interval": self.hparams.scheduler_interval,
+                "frequency": 1,
+            },
+        }
+
+
+class MaskTrainingModule(NLUClassifier):
+    """SRNet mask training: binary masks with trainable scores on the frozen weights of ``net``.
+
+    Args (beyond :class:`NLUClassifier`'s):
+        sparsity: final sparsity s_f ∈ [0, 1) of every masked matrix.
+        initial_sparsity: s_i of the cubic schedule (``None`` = ``sparsity``).
+        schedule: ``fixed`` or ``cubic`` (gradual increase, srnet.md §3.5).
+        schedule_end: T of the cubic schedule as a fraction of the training steps.
+        init: ``hard`` (Eq. 5) or ``soft`` (Eq. 6).
+        control: ``topk`` (exact sparsity every step, default) or ``threshold`` (the paper's φ reset every
+            ``reset_every`` steps).
+        reset_every: Δt_φ in steps for ``threshold`` (the paper: the eval interval, 1000 MNLI/QQP, 500 FEVER).
+        alpha, phi: hard-init constants (2, 0.01).
+        mask_pooler, mask_classifier: also mask the pooler / classifier (both true in the official scripts).
+        train_classifier: keep the classifier trainable (official ``--train_classifier``, false in the scripts).
+        select_at_final: only evaluations at the final scheduled sparsity are eligible for the checkpoint choice.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        num_classes: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        scheduler_interval: str = "step",
+        loss: str = "poe",
+        bias_file: str | None = None,
+        bias_features: str | None = None,
+        teacher_run: str | None = None,
+        reweight_normalise: bool = True,
+        select_metric: str = "val/acc",
+        select_start: float = 0.7,
+        select_at_final: bool = True,
+        sparsity: float = 0.5,
+        initial_sparsity: float | None = None,
+        schedule: str = "fixed",
+        schedule_end: float = 1.0,
+        init: str = "hard",
+        control: str = "topk",
+        reset_every: int = 1000,
+        alpha: float = 2.0,
+        phi: float = 0.01,
+        mask_pooler: bool = True,
+        mask_classifier: bool = True,
+        train_classifier: bool = False,
+        compile: bool = False,
+    ) -> None:
+        sparsity = check_sparsity(sparsity)
+        if schedule == "cubic":
+            initial = check_sparsity(
+                sparsity if initial_sparsity is None else initial_sparsity, "model.initial_sparsity"
+            )
+        else:
+            initial = sparsity
+        SparsitySchedule(sparsity, initial, schedule)  # validates the schedule before anything is built
+        if not 0 < schedule_end <= 1:
+            raise ConfigError("model.schedule_end", schedule_end, "a fraction in (0, 1]", "set 1.0.")
+        if isinstance(reset_every, bool) or not isinstance(reset_every, int) or reset_every < 1:
+            raise ConfigError(
+                "model.reset_every", reset_every, "an integer >= 1 (steps)", "set the eval interval."
+            )
+        super().__init__(
+            net,
+            num_classes,
+            optimizer,
+            scheduler,
+            scheduler_interval,
+            loss=loss,
+            bias_file=bias_file,
+            bias_features=bias_features,
+            teacher_run=teacher_run,
+            reweight_normalise=reweight_normalise,
+            select_metric=select_metric,
+            select_start=select_start,
+            mask_pooler=mask_pooler,
+            mask_classifier=mask_classifier,
+            compile=compile,
+        )
+        masks = attach_masks(
+            self.hf, initial, init, control, alpha, phi, mask_pooler, mask_classifier, train_classifier
+        )  # type: ignore[arg-type]
+        self.masks = masks  # plain dict: the mask modules are already submodules of net
+        self.schedule = SparsitySchedule(sparsity, initial, schedule)  # type: ignore[arg-type]
+
+    def on_fit_start(self) -> None:
+        p = self.hparams
+        end = max(1, round(p.schedule_end * self.total_steps))
+        self.schedule = SparsitySchedule(p.sparsity, self.schedule.initial, p.schedule, 0, end)  # type: ignore[arg-type]
+
+    def current_sparsity(self) -> float:
+        return next(iter(self.masks.values())).sparsity
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        step = self.global_step
+        target = self.schedule(step)
+        if self.hparams.control == "topk":  # exact top-k of the current scores before every step
+            set_sparsity(self.masks, target)
+            recalibrate(self.masks)
+        elif step > 0 and step % self.hparams.reset_every == 0:  # the paper: φ reset every Δt_φ steps
+            set_sparsity(self.masks, target)
+            recalibrate(self.masks)
+        self.log("train/sparsity_target", target, on_step=True, on_epoch=False)
+
+    def on_validation_start(self) -> None:
+        if self.hparams.control == "topk":
+            recalibrate(self.masks)
+
+    def on_test_start(self) -> None:
+        self.on_validation_start()
+
+    def selection_eligible(self) -> bool:
+        at_final = abs(self.current_sparsity() - self.hparams.sparsity) < 1e-9
+        return super().selection_eligible() and (at_final or not self.hparams.select_at_final)
+
+    def on_new_best(self, value: float) -> None:
+        self._write_mask(value)
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def _frozen_keys(self) -> set[str]:
+        return {n for n, p in self.named_parameters() if not p.requires_grad}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Drop the frozen weights (they are rebuilt from ``net`` on load): a checkpoint holds scores + state."""
+        frozen = self._frozen_keys()
+        state = checkpoint["state_dict"]
+        for k in [k for k in state if k in frozen]:
+            del state[k]
+        checkpoint["srnet_frozen_dropped"] = True
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if not checkpoint.get("srnet_frozen_dropped"):
+            return
+        state = checkpoint["state_dict"]
+        own = self.state_dict()
+        for k in self._frozen_keys():
+            state.setdefault(k, own[k])
+
+
+__all__ = ["MASK_FILE", "MaskTrainingModule", "NLUClassifier", "linear_warmup_decay"]
