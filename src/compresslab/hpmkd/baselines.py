@@ -36,7 +36,11 @@ TEACHER_METHODS = ("kd", "fitnets", "takd", "hpmkd")
 
 def check_kd_values(temperature: float, alpha: float, where: str = "model") -> None:
     """T > 0 and α ∈ [0, 1], else a ConfigError naming the key."""
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not math.isfinite(temperature):
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not math.isfinite(temperature)
+    ):
         raise ConfigError(f"{where}.temperature", temperature, "a finite number > 0", "the draft uses T = 4.")
     if temperature <= 0:
         raise ConfigError(

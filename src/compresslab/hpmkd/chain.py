@@ -73,7 +73,9 @@ class NetFamily:
         depth_key: the argument that sets the depth (``depth`` modes), or None.
     """
 
-    def __init__(self, spec: Mapping[str, Any], width_key: str = "width", depth_key: str | None = "depth") -> None:
+    def __init__(
+        self, spec: Mapping[str, Any], width_key: str = "width", depth_key: str | None = "depth"
+    ) -> None:
         if isinstance(spec, DictConfig):
             spec = OmegaConf.to_container(spec, resolve=True)  # type: ignore[assignment]
         if not isinstance(spec, Mapping) or "_target_" not in spec:
@@ -137,7 +139,12 @@ class NetFamily:
         return None if self.depth_key is None else self.spec.get(self.depth_key)
 
     def solve_width(
-        self, target: float, depth: int | None = None, lo: float = 1 / 64, hi: float = 64.0, max_evals: int = 40
+        self,
+        target: float,
+        depth: int | None = None,
+        lo: float = 1 / 64,
+        hi: float = 64.0,
+        max_evals: int = 40,
     ) -> float:
         """The width multiplier whose member has the parameter count nearest to ``target`` (in log ratio).
 
@@ -146,7 +153,9 @@ class NetFamily:
         the nearest step wins.
         """
         if not (isinstance(target, numbers.Real) and target > 0):
-            raise ConfigError("pdc.target_params", target, "a parameter count > 0", "check the teacher/student.")
+            raise ConfigError(
+                "pdc.target_params", target, "a parameter count > 0", "check the teacher/student."
+            )
         cache: dict[float, int] = {}
 
         def f(x: float) -> float:  # log(params) − log(target) at multiplier e^x
@@ -261,17 +270,26 @@ class ProgressiveDistillationChain:
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
             raise ConfigError("model.chain.steps", steps, "an int L ≥ 1", "e.g. 3 (two intermediate models).")
         if epsilon is not None and not (isinstance(epsilon, numbers.Real) and math.isfinite(epsilon)):
-            raise ConfigError("model.chain.epsilon", epsilon, "a finite number or null", "the draft uses 0.01.")
+            raise ConfigError(
+                "model.chain.epsilon", epsilon, "a finite number or null", "the draft uses 0.01."
+            )
         if mode not in MODES:
-            raise ConfigError("model.chain.mode", mode, f"one of {list(MODES)}", "'width' scales the student.")
+            raise ConfigError(
+                "model.chain.mode", mode, f"one of {list(MODES)}", "'width' scales the student."
+            )
         if mode != "width" and not depths:
             raise ConfigError(
-                "model.chain.depths", depths, f"candidate depths for mode={mode}", "e.g. [8, 14, 20, 32, 44, 56]."
+                "model.chain.depths",
+                depths,
+                f"candidate depths for mode={mode}",
+                "e.g. [8, 14, 20, 32, 44, 56].",
             )
         self.steps, self.epsilon, self.mode = int(steps), epsilon, mode
         self.depths = [int(d) for d in depths] if depths else None
 
-    def plan(self, family: NetFamily, teacher_params: int, student_params: int | None = None) -> list[ChainStage]:
+    def plan(
+        self, family: NetFamily, teacher_params: int, student_params: int | None = None
+    ) -> list[ChainStage]:
         """The intermediate models f_1 … f_{L−1} with their target and actual parameter counts."""
         student_params = student_params or family.params()
         caps = geometric_capacities(teacher_params, student_params, self.steps)
@@ -282,7 +300,9 @@ class ProgressiveDistillationChain:
                 assert self.depths is not None
                 depth = min(self.depths, key=lambda d: abs(math.log(family.params(1.0, d) / target)))
             width = family.solve_width(target, depth) if self.mode in ("width", "mixed") else 1.0
-            stages.append(ChainStage(i, target, family.params(width, depth), width, depth, family.arch(width, depth)))
+            stages.append(
+                ChainStage(i, target, family.params(width, depth), width, depth, family.arch(width, depth))
+            )
         return stages
 
     def run(
@@ -313,7 +333,9 @@ class ProgressiveDistillationChain:
                 gain = (acc - prev) / prev if prev > 0 else (math.inf if acc > 0 else 0.0)
                 out.scores.append(acc)
                 out.gains.append(gain)
-                log.info(f"PDC step {stage.index}: {stage.params:,} params, probe {acc:.4f}, gain {gain:+.4f}")
+                log.info(
+                    f"PDC step {stage.index}: {stage.params:,} params, probe {acc:.4f}, gain {gain:+.4f}"
+                )
                 if gain < self.epsilon:  # type: ignore[operator]
                     out.reason = f"step {stage.index}: relative gain {gain:+.4f} < ε = {self.epsilon:g}"
                     break

@@ -126,6 +126,13 @@ def is_deterministic(ds: Dataset, probes: int = 3) -> bool:
     return True
 
 
+def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA (the GPU trainer's precision), nothing on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 # -------------------------------------------------------------------------------------------- distributed
 def _world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
@@ -199,6 +206,7 @@ def batched_outputs(
     shards are all-gathered. ``max_batches`` (smoke runs) computes only the first batches and leaves the rest zero.
     """
     rank, world = _world()
+    device = torch.device(device)
     n = len(ds)  # type: ignore[arg-type]
     rows = list(range(rank, n, world))
     if max_batches is not None:
@@ -211,7 +219,8 @@ def batched_outputs(
     with ctx as store:
         for batch in loader:
             x = batch[0].to(device, non_blocking=True)
-            logits.append(model(x).float())
+            with _autocast(device):
+                logits.append(model(x).float())
             if features:
                 feats.append(store.pop().float())
     model.train(was_training)
@@ -250,6 +259,7 @@ def evaluate(
 ) -> float:
     """Top-1 accuracy of ``model`` on ``ds`` (sharded and all-reduced under DDP)."""
     rank, world = _world()
+    device = torch.device(device)
     rows = list(range(rank, len(ds), world))  # type: ignore[arg-type]
     if max_batches is not None:
         rows = rows[: max_batches * batch_size]
@@ -259,7 +269,8 @@ def evaluate(
     stats = torch.zeros(2, device=device)
     for batch in loader:
         x, y = batch[0].to(device), batch[1].to(device)
-        stats[0] += (model(x).argmax(1) == y).sum()
+        with _autocast(device):
+            stats[0] += (model(x).argmax(1) == y).sum()
         stats[1] += len(y)
     model.train(was_training)
     if world > 1:
@@ -369,7 +380,9 @@ def fit_distill(
             student, device_ids=[device.index] if device.type == "cuda" else None
         )
     opt = optimizer_factory(params=[p for p in student.parameters() if p.requires_grad], lr=recipe.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
     mts = (
         MetaTemperatureScheduler.from_t0(recipe.temperature, total, **recipe.mts)
         if recipe.mts is not None and (teacher is not None or teacher_logits is not None)
@@ -383,14 +396,16 @@ def fit_distill(
             if b >= per_epoch:
                 break
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            logits = model(x)
             t = mts.temperature if mts is not None else recipe.temperature
+            with _autocast(device):
+                logits = model(x).float()
+                if use_teacher:
+                    if teacher_logits is not None:
+                        z_t = teacher_logits[idx].to(device)
+                    else:
+                        with torch.no_grad():
+                            z_t = teacher(x)  # type: ignore[misc]
             if use_teacher:
-                if teacher_logits is not None:
-                    z_t = teacher_logits[idx].to(device)
-                else:
-                    with torch.no_grad():
-                        z_t = teacher(x)  # type: ignore[misc]
                 loss, _, ce = kd_objective(
                     logits, F.softmax(z_t.float() / t, -1), y, t, recipe.alpha, recipe.t_squared
                 )

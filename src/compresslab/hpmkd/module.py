@@ -106,7 +106,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "refine_epochs": 10,
         "threshold": 0.98,
     },
-    "mts": {"spread": 0.5, "strategy": "auto", "probe_fraction": 0.1, "blend_fraction": 0.05, "update_every": 1},
+    "mts": {
+        "spread": 0.5,
+        "strategy": "auto",
+        "probe_fraction": 0.1,
+        "blend_fraction": 0.05,
+        "update_every": 1,
+    },
     "awmt": {
         "hidden": 128,
         "dropout": 0.2,
@@ -225,7 +231,9 @@ class HPMKDModule(ClassifierModule):
         compile: bool = False,
     ) -> None:
         if method not in METHODS:
-            raise ConfigError("model.method", method, f"one of {list(METHODS)}", "e.g. method=hpmkd or method=kd.")
+            raise ConfigError(
+                "model.method", method, f"one of {list(METHODS)}", "e.g. method=hpmkd or method=kd."
+            )
         check_kd_values(temperature, alpha)
         teacher_modules = _teacher_list(teachers)
         if method in TEACHER_METHODS and not teacher_modules:
@@ -250,7 +258,9 @@ class HPMKDModule(ClassifierModule):
         self.method = method
         # components that are not HPM-KD's own loss do not apply to the baselines
         self.comp = {k: bool(v) and (method == "hpmkd" or k in ("ppp", "som")) for k, v in components.items()}
-        object.__setattr__(self, "teachers", teacher_modules)  # not submodules: no checkpoint, no optimiser, no DDP
+        object.__setattr__(
+            self, "teachers", teacher_modules
+        )  # not submodules: no checkpoint, no optimiser, no DDP
         for t in teacher_modules:
             t.eval().requires_grad_(False)
         self._check_class_counts(input_shape)
@@ -276,7 +286,10 @@ class HPMKDModule(ClassifierModule):
         if method == "hpmkd" and self.comp["awmt"]:
             if input_shape is None:
                 raise ConfigError(
-                    "model.input_shape", None, "the input shape (AWMT's feature size)", "set ${data.input_shape}."
+                    "model.input_shape",
+                    None,
+                    "the input shape (AWMT's feature size)",
+                    "set ${data.input_shape}.",
                 )
             slots = len(teacher_modules) + int(self._chain_slot)
             self.awmt = AttentionWeightedMultiTeacher(
@@ -379,9 +392,10 @@ class HPMKDModule(ClassifierModule):
             seed=self._seed,
         )
 
-    def _cached(self, key: str, fn: Callable[[], Any], label: str) -> Any:
-        """SOM ``get_or_compute`` with one decision for all ranks (rank 0 looks up and broadcasts)."""
-        if self._som is None or self._limits()[0] is not None:  # smoke runs compute partial outputs: never cache
+    def _cached(self, key: str, fn: Callable[[], Any], label: str, partial: bool = False) -> Any:
+        """SOM ``get_or_compute`` with one decision for all ranks (rank 0 looks up and broadcasts).
+        ``partial`` outputs (smoke runs: only the first batches) are never cached."""
+        if self._som is None or partial:
             return fn()
         if self.trainer.world_size == 1:
             return self._som.get_or_compute(key, fn, label=label)
@@ -408,6 +422,7 @@ class HPMKDModule(ClassifierModule):
                 model, ds, self._device, self.hparams.teacher_batch_size, features=features, max_batches=max_b
             ),
             label,
+            partial=max_b is not None,
         )
         self._info["time/teacher_s"] = self._info.get("time/teacher_s", 0.0) + time.perf_counter() - t0
         return out
@@ -430,7 +445,9 @@ class HPMKDModule(ClassifierModule):
             teacher_logits=self._train_outputs_or_none(teacher),
             device=self._device,
         )
-        return evaluate(student, self._val_ds, self._device, self.hparams.teacher_batch_size, self._limits()[1])
+        return evaluate(
+            student, self._val_ds, self._device, self.hparams.teacher_batch_size, self._limits()[1]
+        )
 
     def _stage_model(self, stage: Any, parent: nn.Module, recipe: Recipe) -> nn.Module:
         def train(model: nn.Module, parent: nn.Module) -> nn.Module:
@@ -450,7 +467,9 @@ class HPMKDModule(ClassifierModule):
             state = None
             if som is not None and self.trainer.is_global_zero:
                 state = som.get_model(
-                    stage.arch, stage.params, lineage_tag(parent, self._data_id, {**recipe.key(), "seed": self._seed})
+                    stage.arch,
+                    stage.params,
+                    lineage_tag(parent, self._data_id, {**recipe.key(), "seed": self._seed}),
                 )
             state = self.trainer.strategy.broadcast(state, src=0)
             if not self.trainer.is_global_zero:
@@ -483,7 +502,9 @@ class HPMKDModule(ClassifierModule):
         self._train_ds = splits.train
         self._val_ds = next(iter(splits.val.values()), None) if splits.val else None
         if self._val_ds is None and (self.comp["acm"] or self.comp["pdc"]):
-            raise ConfigError("data.dataset.val_fraction", 0, "a validation split (ACM and PDC probe on it)", "> 0.")
+            raise ConfigError(
+                "data.dataset.val_fraction", 0, "a validation split (ACM and PDC probe on it)", "> 0."
+            )
         self._som = SharedOptimizationMemory(self.hparams.som_dir) if self.comp["som"] else None
         self._data_id = dataset_identity(self._train_ds, "train", self._source)
         self._initial_student = copy.deepcopy(self.net).cpu()
@@ -535,7 +556,9 @@ class HPMKDModule(ClassifierModule):
     def _run_acm(self, teacher0: nn.Module, t_val: float) -> None:
         t0 = time.perf_counter()
         a = self.hparams.acm
-        default = KDConfig.clipped(self._t0, self._alpha, float(self._lr or 1e-3), self.trainer.max_epochs or 1)
+        default = KDConfig.clipped(
+            self._t0, self._alpha, float(self._lr or 1e-3), self.trainer.max_epochs or 1
+        )
         if (default.temperature, default.alpha) != (self._t0, self._alpha):
             warnings.warn(f"ACM default clipped into its ranges: {default}", stacklevel=2)
         manager = AdaptiveConfigManager(
@@ -551,10 +574,14 @@ class HPMKDModule(ClassifierModule):
                 self._t0, self._alpha, self._lr = c.temperature, c.alpha, c.lr
                 return self._probe(teacher0, self._recipe(c.epochs)) / ref
 
-            result = manager.validate_and_refine(config, score, a["threshold"], epochs=self._epochs(a["refine_epochs"]))
+            result = manager.validate_and_refine(
+                config, score, a["threshold"], epochs=self._epochs(a["refine_epochs"])
+            )
             config = result.best
             self._info["acm/refine_runs"] = float(len(result.scores))
-            log.info(f"ACM refined over {len(result.scores)} quick runs: {config} (score {result.best_score:.4f})")
+            log.info(
+                f"ACM refined over {len(result.scores)} quick runs: {config} (score {result.best_score:.4f})"
+            )
         self._t0, self._alpha, self._lr = config.temperature, config.alpha, config.lr
         self._info["acm/method"] = {"default": 0.0, "knn": 1.0, "regressor": 2.0}[suggestion.method]
         self._info["time/acm_s"] = time.perf_counter() - t0
@@ -605,7 +632,9 @@ class HPMKDModule(ClassifierModule):
             return
         logits = [self._outputs(m, "train") if m is not None else None for m in models]
         ref = next(t for t in logits if t is not None)
-        self._set_logits = torch.stack([t if t is not None else torch.zeros_like(ref) for t in logits])  # [K, N, C]
+        self._set_logits = torch.stack(
+            [t if t is not None else torch.zeros_like(ref) for t in logits]
+        )  # [K, N, C]
         if self.method == "fitnets":
             _, self._teacher_feats = self._outputs(teacher0, "train", features=True)  # type: ignore[arg-type,misc]
 
@@ -619,7 +648,9 @@ class HPMKDModule(ClassifierModule):
             self._mask = self._mask.to(self.device)
         if self.method == "hpmkd" and self.comp["mts"]:
             m = self.hparams.mts
-            total = max(1, int(self.trainer.estimated_stepping_batches) * self.trainer.accumulate_grad_batches)
+            total = max(
+                1, int(self.trainer.estimated_stepping_batches) * self.trainer.accumulate_grad_batches
+            )
             self._mts = MetaTemperatureScheduler.from_t0(
                 self._t0,
                 total,
@@ -690,7 +721,9 @@ class HPMKDModule(ClassifierModule):
         if self.method == "dml":
             peer_logits = self.peer(x)
             loss_a, loss_b = dml_losses(logits, peer_logits, y, self.hparams.dml["temperature"])
-            self.log("train/peer_acc", (peer_logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True)
+            self.log(
+                "train/peer_acc", (peer_logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True
+            )
             return loss_a + loss_b
         t = self.temperature
         self.log("train/temperature", t, on_step=True, on_epoch=True, prog_bar=self.method == "hpmkd")
@@ -717,7 +750,10 @@ class HPMKDModule(ClassifierModule):
             loss = self._alpha * kl + (1 - self._alpha) * ce
         self.log("train/kd", kl.detach(), on_step=False, on_epoch=True)
         if self.awmt is not None:
-            loss = loss + self.hparams.awmt["beta"] * reg
+            # the draft's loss α·KL + (1 − α)·CE + β·R_attn has no T² on the KL; with t_squared the KL is T² times
+            # larger, so β is too — the balance between the KL and the entropy bonus stays the draft's
+            beta = self.hparams.awmt["beta"] * (t**2 if self.hparams.t_squared else 1.0)
+            loss = loss + beta * reg
         if self.method == "fitnets" and self.hparams.fitnets["hint_weight_kd"]:
             loss = loss + self.hparams.fitnets["hint_weight_kd"] * hint
         return loss

@@ -64,7 +64,9 @@ class AttentionWeightedMultiTeacher(nn.Module):
         if not 0 <= dropout < 1:
             raise ConfigError("model.awmt.dropout", dropout, "a probability in [0, 1)", "the draft uses 0.2.")
         if hidden < 1 or embed_dim < 1:
-            raise ConfigError("model.awmt.hidden/embed_dim", (hidden, embed_dim), "sizes ≥ 1", "e.g. 128 / 16.")
+            raise ConfigError(
+                "model.awmt.hidden/embed_dim", (hidden, embed_dim), "sizes ≥ 1", "e.g. 128 / 16."
+            )
         shape = [int(s) for s in input_shape]
         self.pool = pool if (pool and len(shape) == 3 and shape[1] > pool) else None
         in_dim = shape[0] * self.pool**2 if self.pool else math.prod(shape)
@@ -82,7 +84,10 @@ class AttentionWeightedMultiTeacher(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.mlp2 = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_teachers)
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, num_teachers),
         )
         nn.init.zeros_(self.mlp2[-1].weight)
         nn.init.zeros_(self.mlp2[-1].bias)

@@ -122,7 +122,9 @@ class CifarResNet(nn.Module):
         n = (depth - 2) // 6
         widths = [base_width, 2 * base_width, 4 * base_width]
         self.stem = nn.Sequential(
-            nn.Conv2d(in_chans, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)
+            nn.Conv2d(in_chans, widths[0], 3, 1, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
         )
         blocks: list[nn.Module] = []
         c = widths[0]
@@ -155,9 +157,7 @@ class _WideBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.proj = (
-            nn.Conv2d(c_in, c_out, 1, stride, bias=False) if (stride != 1 or c_in != c_out) else None
-        )
+        self.proj = nn.Conv2d(c_in, c_out, 1, stride, bias=False) if (stride != 1 or c_in != c_out) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         o = F.relu(self.bn1(x), inplace=False)
@@ -189,7 +189,9 @@ class WideResNet(nn.Module):
     ) -> None:
         super().__init__()
         if depth < 10 or (depth - 4) % 6:
-            raise ConfigError("model.net.depth", depth, "6n + 4 with n ≥ 1 (10, 16, 22, 28, 40, …)", "e.g. 28.")
+            raise ConfigError(
+                "model.net.depth", depth, "6n + 4 with n ≥ 1 (10, 16, 22, 28, 40, …)", "e.g. 28."
+            )
         n = (depth - 4) // 6
         widths = [_scaled(widen_factor, 16 * m) for m in (1, 2, 4)]
         self.stem = nn.Conv2d(in_chans, 16, 3, 1, 1, bias=False)
@@ -271,11 +273,15 @@ def build_net(
     if arch not in ARCHS:
         raise ConfigError("model.net.arch", arch, f"one of {list(ARCHS)}", "e.g. arch=mlp for tabular data.")
     if not (isinstance(width, int | float) and math.isfinite(width) and width > 0):
-        raise ConfigError("model.net.width", width, "a finite multiplier > 0", "1.0 is the named architecture.")
+        raise ConfigError(
+            "model.net.width", width, "a finite multiplier > 0", "1.0 is the named architecture."
+        )
     shape = [int(s) for s in input_shape]
     if arch == "mlp":
         if not hidden:
-            raise ConfigError("model.net.hidden", list(hidden), "at least one hidden size", "e.g. [128, 128].")
+            raise ConfigError(
+                "model.net.hidden", list(hidden), "at least one hidden size", "e.g. [128, 128]."
+            )
         sizes = list(hidden)
         if depth is not None:
             if depth < 1:

@@ -195,8 +195,8 @@ def ict_table(log_dir: str | Path) -> Table:
         )
     table.notes += [
         REDUCED_DATA,
-        "ICT phases {1, 2, 4, 6} × 10 epochs (each phase trains only its new learngenes, earlier ones frozen); SCT "
-        "trains all 6 for the same 40 epochs. The paper's 8-learngene phase has no counterpart at depth 6.",
+        "ICT phases {1, 2, 4, 6} × 15 epochs (each phase trains only its new learngenes, earlier ones frozen); SCT "
+        "trains all 6 for the same 60 epochs (both: AdamW 2e-3, wd 0.05, 2 warm-up epochs, cosine, gradient clipping 1.0). The paper's 8-learngene phase has no counterpart at depth 6.",
     ]
     return table
 
@@ -219,7 +219,7 @@ def bases_table(log_dir: str | Path) -> Table:
         table.rows.append([basis, index, paper, fmt_mean_std(accs) if accs else missing(cmd + " seed=1,2,3")])
     table.notes += [
         REDUCED_DATA,
-        "SCT: 6 learngenes trained jointly for 40 epochs. Fourier = 1, sin 2πx, cos 2πx, …; Taylor = xⁿ; Legendre "
+        "SCT: 6 learngenes trained jointly for 60 epochs. Fourier = 1, sin 2πx, cos 2πx, …; Taylor = xⁿ; Legendre "
         "P_n(x); all at x = (l-1)/L. index=text pairs learngene n with T_n (the paper's text), shifted with T_{n-1}.",
     ]
     return table

@@ -1,0 +1,367 @@
+"""HPM-KD paper tables (Haase & da Silva, arXiv 2512.09886; values from hpmkd.md §4).
+
+Every cell is trained: the runs of ``scripts/reproduce_hpmkd.sh`` (reduced scale, CPU) and of the full-scale
+CIFAR configs (``conf/experiment/hpmkd/cifar*``, GPU) write ``metrics.json`` with ``paper.table`` set to
+``hpmkd_main`` (teachers, baselines, HPM-KD and its ablation arms) or ``hpmkd_time`` (the cache / parallelism
+runs). Beside ours: the draft's Table 2 (CIFAR-10 3.1×, CIFAR-100 10.4×; older than every experiment in the
+authors' repository and backed by no result file, hpmkd.md §0) and the one CIFAR-10 run the authors actually
+made (LeNet-5 teacher → smaller LeNet-5, ≈11.5×, where "HPM-KD" is Hinton KD with T = 4, α = 0.5; hpmkd.md §4.3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compresslab.tables.common import Run, Table, collect_runs, fmt_mean_std, group_runs, mean_std, missing
+
+PAPER = "HPM-KD (Haase & da Silva, arXiv 2512.09886)"
+COMMAND = "bash scripts/reproduce_hpmkd.sh"
+METHODS = ("teacher", "direct", "kd", "fitnets", "dml", "takd", "hpmkd")
+METHOD_NAMES = {
+    "teacher": "Teacher",
+    "direct": "Direct",
+    "kd": "KD (Hinton)",
+    "fitnets": "FitNets",
+    "dml": "DML",
+    "takd": "TAKD",
+    "hpmkd": "HPM-KD",
+}
+COMPONENTS = ("acm", "pdc", "awmt", "mts", "ppp", "som")
+COMPONENT_NAMES = {
+    "acm": "AdaptConf (ACM)",
+    "pdc": "ProgChain (PDC)",
+    "awmt": "MultiTeach (AWMT)",
+    "mts": "MetaTemp (MTS)",
+    "ppp": "Parallel (PPP)",
+    "som": "Memory (SOM)",
+}
+
+# draft Table 2: method -> (accuracy %, retention % or None); draft § "4.2", hpmkd.md §4.2
+DRAFT_CIFAR10 = {
+    "teacher": (93.52, None),
+    "direct": (88.74, None),
+    "kd": (91.37, 97.70),
+    "fitnets": (91.68, None),
+    "dml": (91.42, None),
+    "takd": (91.85, 98.21),
+    "hpmkd": (92.34, 98.74),
+}
+DRAFT_CIFAR100 = {
+    "teacher": (73.84, None),
+    "direct": (64.21, None),
+    "kd": (68.92, 93.34),
+    "fitnets": (69.47, None),
+    "dml": (68.76, None),
+    "takd": (69.85, 94.60),
+    "hpmkd": (70.98, 96.13),
+}
+DRAFT_HOURS = {"cifar10": 4.7, "cifar100": 5.3}  # HPM-KD wall time, hours
+# the run the authors made: CIFAR-10, LeNet-5 657k → 57k (≈11.5×), exp 1 (hpmkd.md §4.3): acc, retention, seconds
+EXP1 = {
+    "teacher": (79.28, None, None),
+    "direct": (68.10, 85.89, 594),
+    "kd": (67.12, 84.66, 578),
+    "fitnets": (62.66, 79.04, None),
+    "takd": (67.44, 85.07, 656),
+    "hpmkd": (67.74, 85.44, 603),
+}
+# draft ablation on CIFAR-10, Δ accuracy (pp) when the component is removed (hpmkd.md §4.2)
+DRAFT_ABLATION = {"acm": -1.52, "pdc": -2.86, "awmt": -1.22, "mts": -0.78, "ppp": 0.0, "som": -0.13}
+DRAFT_ABLATION_NOTE = {"ppp": "0 (+2.4 h)"}
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def dataset_of(run: Run) -> str:
+    """A readable dataset name from the run's data config."""
+    ds = run.get("data.dataset", {}) or {}
+    target = str(ds.get("_target_", ""))
+    if target.endswith("SklearnTabular"):
+        return f"{ds.get('name')} (tabular)"
+    if target.endswith("Cifar"):
+        return str(ds.get("variant", "cifar"))
+    if target.endswith("Digits"):
+        size = ds.get("image_size", "?")
+        return f"digits {size}×{size} (image)"
+    return target.rsplit(".", 1)[-1] or "?"
+
+
+def method_of(run: Run) -> str:
+    return "teacher" if run.get("paper.row") == "teacher" else str(run.get("model.method", "?"))
+
+
+def off_components(run: Run) -> tuple[str, ...]:
+    comps = run.get("model.components", {}) or {}
+    return tuple(c for c in COMPONENTS if comps.get(c) is False)
+
+
+def _acc(run: Run) -> float | None:
+    return run.metric("test/acc")
+
+
+def _params(run: Run) -> float | None:
+    value = (run.summary.get("measure") or {}).get("params", {}).get("total")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _pct(values: list[float]) -> str:
+    return fmt_mean_std(values) if values else "–"
+
+
+def _secs(values: list[float]) -> str:
+    if not values:
+        return "–"
+    mean, std = mean_std(values)
+    return f"{mean:.1f} ± {std:.1f}"
+
+
+def _scale_of(runs: list[Run]) -> str:
+    return str(runs[0].get("paper.scale", "")) if runs else ""
+
+
+def _teacher_acc(teachers: list[Run]) -> float | None:
+    """Test accuracy of *the* teacher (seed 0: the single-teacher methods distil from it), else the mean."""
+    seed0 = [a for r in teachers if r.get("seed") == 0 and (a := _acc(r)) is not None]
+    if seed0:
+        return seed0[0]
+    accs = [a for r in teachers if (a := _acc(r)) is not None]
+    return mean_std(accs)[0] if accs else None
+
+
+def _paper_cells(dataset: str, method: str) -> tuple[str, str, str]:
+    """(accuracy %, retention %, source) of the paper/draft row that corresponds to ours."""
+    if dataset in ("cifar10", "cifar100"):
+        table = DRAFT_CIFAR10 if dataset == "cifar10" else DRAFT_CIFAR100
+        acc, ret = table[method]
+        if ret is None and method != "teacher":
+            ret_s = f"≈{100 * acc / table['teacher'][0]:.2f}"
+        else:
+            ret_s = f"{ret:.2f}" if ret is not None else "–"
+        return f"{acc:.2f}", ret_s, f"draft Table 2 ({'3.1' if dataset == 'cifar10' else '10.4'}×)"
+    row = EXP1.get(method)
+    if row is None:
+        return "–", "–", "exp 1 (no DML run)"
+    acc, ret, _ = row
+    return f"{acc:.2f}", f"{ret:.2f}" if ret is not None else "–", "exp 1 (CIFAR-10 LeNet 11.5×)"
+
+
+# ------------------------------------------------------------------------------------------------ tables
+def main_table(log_dir: str | Path) -> Table:
+    runs = collect_runs(log_dir, "hpmkd_main")
+    # the main rows: teachers, baselines, and HPM-KD with every component on (ablation arms go to hpmkd_ablation)
+    runs = [r for r in runs if not (method_of(r) == "hpmkd" and off_components(r))]
+    by_data = group_runs(runs, key=dataset_of)
+    table = Table(
+        "hpmkd_main",
+        "HPM-KD main comparison: teacher, direct, KD, FitNets, DML, TAKD, HPM-KD (test accuracy, 3 seeds)",
+        f"{PAPER}: arXiv abstract claims; draft Table 2; the authors' CIFAR-10 run (hpmkd.md §4)",
+        [
+            "Dataset",
+            "Method",
+            "Params (compression)",
+            "Ours acc %",
+            "Ours retention %",
+            "Ours wall s",
+            "Paper acc %",
+            "Paper retention %",
+            "Paper source",
+        ],
+    )
+    order = sorted(by_data, key=lambda d: (d.startswith("cifar"), d))
+    if not order:
+        for method in METHODS:
+            table.rows.append(["–", METHOD_NAMES[method], "–", missing(COMMAND), "–", "–", "–", "–", "–"])
+    for dataset in order:
+        groups = group_runs(by_data[dataset], key=method_of)
+        teachers = groups.get("teacher", [])
+        t_acc = _teacher_acc(teachers)
+        t_params = next((p for r in teachers if (p := _params(r)) is not None), None)
+        scale = _scale_of(by_data[dataset])
+        for method in METHODS:
+            mine = groups.get(method, [])
+            accs = [a for r in mine if (a := _acc(r)) is not None]
+            params = next((p for r in mine if (p := _params(r)) is not None), None)
+            if params is None:
+                p_cell = "–"
+            elif method == "teacher" or t_params is None:
+                p_cell = f"{params / 1e3:,.1f}k"
+            else:
+                p_cell = f"{params / 1e3:,.1f}k ({t_params / params:.1f}×)"
+            if method == "teacher" or not accs or not t_acc:
+                ret = "–"
+            else:
+                ret = fmt_mean_std([a / t_acc for a in accs])
+            wall = [w for r in mine if (w := r.metric("time/fit_s")) is not None]
+            cmd = (
+                COMMAND if scale != "full" else f"compresslab-train -m experiment=hpmkd/{dataset} seed=1,2,3"
+            )
+            p_acc, p_ret, src = _paper_cells(dataset, method)
+            table.rows.append(
+                [
+                    f"{dataset} ({scale})",
+                    METHOD_NAMES[method],
+                    p_cell,
+                    _pct(accs) if accs else missing(cmd),
+                    ret,
+                    _secs(wall),
+                    p_acc,
+                    p_ret,
+                    src,
+                ]
+            )
+        hp = [a for r in groups.get("hpmkd", []) if (a := _acc(r)) is not None]
+        direct = [a for r in groups.get("direct", []) if (a := _acc(r)) is not None]
+        kd = [a for r in groups.get("kd", []) if (a := _acc(r)) is not None]
+        if hp and direct and kd:
+            table.notes.append(
+                f"{dataset}: HPM-KD {100 * mean_std(hp)[0]:.2f} % vs direct {100 * mean_std(direct)[0]:.2f} % "
+                f"({100 * (mean_std(hp)[0] - mean_std(direct)[0]):+.2f} pp) and KD {100 * mean_std(kd)[0]:.2f} % "
+                f"({100 * (mean_std(hp)[0] - mean_std(kd)[0]):+.2f} pp)."
+            )
+    table.notes += [
+        "Ours: mean ± std over seeds 1-3 of the test accuracy at the best validation epoch; teacher rows: the "
+        "three teachers (seeds 0-2) that AWMT mixes; retention = student acc / acc of the seed-0 teacher (the "
+        "single-teacher methods' teacher); compression = teacher params / student params; wall s = seconds from "
+        "the module's setup to the end of training (teacher inference, ACM, chain and the student's epochs; CPU "
+        "runs share 2 cores with the sweep's other job).",
+        "Reduced scale (ours): scikit-learn tables breast_cancer, wine, digits-as-64-features (MLP (256, 512, 256) "
+        "teachers → MLP (128, 128) students, 10.8-14.3×, 60 epochs) and 8×8 digits images (CIFAR ResNet-20 "
+        "teachers → ResNet-8 at half width, 14.1×, 30 epochs). Full scale: CIFAR-10 ResNet-56 → ResNet-20, "
+        "CIFAR-100 WRN-28-10 → MobileNetV2 (conf/experiment/hpmkd/cifar*.yaml, GPU).",
+        "Paper columns: draft Table 2 for CIFAR (≈ = derived as acc / teacher acc; the draft reports HPM-KD at "
+        f"{DRAFT_HOURS['cifar10']} h / {DRAFT_HOURS['cifar100']} h); for the reduced rows the authors' only CIFAR-10 "
+        "run (exp 1: teacher 79.28 %; HPM-KD there is Hinton KD, T = 4, α = 0.5; 603 s vs 594 s direct), the source "
+        "of the arXiv abstract's '10×-15× compression, 85 % retention'.",
+    ]
+    return table
+
+
+def ablation_table(log_dir: str | Path) -> Table:
+    runs = [r for r in collect_runs(log_dir, "hpmkd_main") if method_of(r) == "hpmkd"]
+    runs = [r for r in runs if len(off_components(r)) <= 1]
+    by_data = group_runs(runs, key=dataset_of)
+    # only datasets with at least one ablation arm
+    datasets = sorted(d for d, rs in by_data.items() if any(off_components(r) for r in rs))
+    table = Table(
+        "hpmkd_ablation",
+        "HPM-KD ablation: remove one component at a time (Δ test accuracy vs all six, pp)",
+        f"{PAPER}: draft ablation table (CIFAR-10); arXiv abstract '0.10-0.98 pp per component'",
+        ["Dataset", "Removed", "Ours acc %", "Ours Δ pp", "Ours wall s", "Δ wall %", "Draft Δ pp (CIFAR-10)"],
+    )
+    if not datasets:
+        for comp in (None, *COMPONENTS):
+            name = "none (all six)" if comp is None else COMPONENT_NAMES[comp]
+            draft = "0" if comp is None else DRAFT_ABLATION_NOTE.get(comp, f"{DRAFT_ABLATION[comp]:+.2f}")
+            table.rows.append(["–", name, missing(COMMAND), "–", "–", "–", draft])
+    for dataset in datasets:
+        groups = group_runs(by_data[dataset], key=lambda r: (off_components(r) or ("none",))[0])
+        full = [a for r in groups.get("none", []) if (a := _acc(r)) is not None]
+        full_wall = [w for r in groups.get("none", []) if (w := r.metric("time/fit_s")) is not None]
+        for comp in ("none", *COMPONENTS):
+            mine = groups.get(comp, [])
+            accs = [a for r in mine if (a := _acc(r)) is not None]
+            wall = [w for r in mine if (w := r.metric("time/fit_s")) is not None]
+            delta = (
+                f"{100 * (mean_std(accs)[0] - mean_std(full)[0]):+.2f}"
+                if accs and full and comp != "none"
+                else "–"
+            )
+            dwall = (
+                f"{100 * (mean_std(wall)[0] / mean_std(full_wall)[0] - 1):+.0f}"
+                if wall and full_wall and comp != "none"
+                else "–"
+            )
+            name = "none (all six)" if comp == "none" else COMPONENT_NAMES[comp]
+            draft = "0" if comp == "none" else DRAFT_ABLATION_NOTE.get(comp, f"{DRAFT_ABLATION[comp]:+.2f}")
+            cmd = (
+                f"compresslab-train -m experiment=hpmkd/tabular data=tabular/breast_cancer "
+                f"model.components.{comp}=false seed=1,2,3"
+                if comp != "none"
+                else COMMAND
+            )
+            table.rows.append(
+                [dataset, name, _pct(accs) if accs else missing(cmd), delta, _secs(wall), dwall, draft]
+            )
+    table.notes += [
+        "Ours: HPM-KD with every component on vs the same run with one component off (model.components.<name>="
+        "false), seeds 1-3, test accuracy at the best validation epoch. ACM off: the configured T = 4, α = 0.7, lr; "
+        "PDC off: no chain; AWMT off: one teacher (the chain's model, else the seed-0 teacher); MTS off: fixed T0; "
+        "PPP off: teachers run on every batch instead of cached logits (accuracy unchanged by design, time only); "
+        "SOM off: no persistent caches and no run history (ACM then starts from its default).",
+        "With SOM on, runs read and extend one shared history, so an arm's ACM sees the rows of the runs that "
+        "finished before it (the order of a parallel sweep); SOM off isolates a run.",
+        "The draft's numbers are older than every experiment in the authors' repository and no result file backs "
+        "them; its ablation experiment (exp 2) is marked 'pending, not run' (hpmkd.md §0, §4.3).",
+    ]
+    return table
+
+
+TIME_ROWS = {
+    "cold": "cold: empty SOM (teacher inference, chain trained)",
+    "warm": "warm: the same job again (teacher logits + chain models from SOM)",
+    "no_ppp": "PPP off: teachers run on every batch (cold SOM)",
+    "no_som": "SOM off: nothing cached or recorded",
+    "sweep_n1": "3 seeds, basic launcher (sequential)",
+    "sweep_n2": "3 seeds, joblib launcher n_jobs=2",
+}
+
+
+def time_table(log_dir: str | Path) -> Table:
+    runs = collect_runs(log_dir, "hpmkd_time")
+    groups = group_runs(runs, key=lambda r: r.get("paper.row"))
+    table = Table(
+        "hpmkd_time",
+        "HPM-KD wall time: the Shared Optimization Memory's cache and the parallel sweep (PPP)",
+        f"{PAPER}: abstract '30-40 % less training time via parallelization'; draft: SOM '40-60 % hit rates, "
+        "30-40 % time reduction', PPP '4 workers, 3.2× speed-up', ablation 'Parallel +2.4 h'",
+        ["Setting", "Wall s (mean ± std)", "vs cold / sequential", "SOM hits (mean)", "Paper claim"],
+    )
+    claims = {
+        "cold": "–",
+        "warm": "30-40 % less time (SOM)",
+        "no_ppp": "+2.4 h without PPP (draft ablation)",
+        "no_som": "–",
+        "sweep_n1": "–",
+        "sweep_n2": "30-40 % less (abstract); 3.2× with 4 workers (draft)",
+    }
+
+    def wall(rows: list[Run]) -> list[float]:
+        out = []
+        for r in rows:
+            w = r.metric("time/sweep_s")
+            w = r.metric("time/fit_s") if w is None else w
+            if w is not None:
+                out.append(w)
+        return out
+
+    base = {"warm": "cold", "no_ppp": "cold", "no_som": "cold", "sweep_n2": "sweep_n1"}
+    for row, name in TIME_ROWS.items():
+        mine = groups.get(row, [])
+        w = wall(mine)
+        ref = wall(groups.get(base.get(row, ""), []))
+        rel = f"{100 * (mean_std(w)[0] / mean_std(ref)[0] - 1):+.0f} %" if w and ref else "–"
+        hits = [h for r in mine if (h := r.metric("som/hits")) is not None]
+        table.rows.append(
+            [
+                name,
+                _secs(w) if w else missing(COMMAND),
+                rel,
+                f"{mean_std(hits)[0]:.1f}" if hits else "–",
+                claims[row],
+            ]
+        )
+    table.notes += [
+        "Per-run rows: HPM-KD with all six components on breast_cancer (tabular), seeds 1-3, ACM's quick "
+        "validation off (so that the warm run repeats the cold run's configuration and its chain models hit the "
+        "cache); each cold run has its own empty SOM folder; 'warm' reruns the same job on the folder its cold "
+        "run filled. Wall s = setup (teacher inference, ACM, chain) + training, from the run's metrics.",
+        "Sweep rows: the wall time of a whole 3-job multirun (SOM off in both), written by the script as "
+        "time/sweep_s. The machine has 2 cores, so at most 2 jobs run at once.",
+    ]
+    return table
+
+
+TABLES = {
+    "hpmkd_main": (main_table, f"{PAPER}, main comparison (reduced + full scale)"),
+    "hpmkd_ablation": (ablation_table, f"{PAPER}, one-component-off ablation"),
+    "hpmkd_time": (time_table, f"{PAPER}, SOM cache and PPP parallelism wall time"),
+}

@@ -1,0 +1,341 @@
+"""SRNet: mask maths (exact sparsity, STE gradient, init, schedules, files), debiasing losses, bias-only models,
+IMP, the mask-training module end to end on tiny models, tables, and (slow) every srnet experiment config."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import BertConfig, BertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
+
+from compresslab.data.nlu import SyntheticNLI, TextPairs
+from compresslab.srnet import bias as srbias
+from compresslab.srnet.imp import IMPModule, magnitude_prune
+from compresslab.srnet.losses import ce_loss, check_labels, conf_reg_loss, get_loss, poe_loss, reweight_loss
+from compresslab.srnet.masks import (
+    BinaryMask,
+    SparsitySchedule,
+    attach_fixed_masks,
+    attach_masks,
+    check_sparsity,
+    load_mask_file,
+    masks_of,
+    pruned_count,
+    realised_sparsity,
+    recalibrate,
+    remove_masks,
+    save_masks,
+    set_sparsity,
+    target_linears,
+)
+from compresslab.srnet.module import MaskTrainingModule, NLUClassifier, linear_warmup_decay
+# TABLES_IMPORT
+from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.hydra_app import CONF_DIR, PROJECT_ROOT
+from tests.conftest import QUIET_CLI, run_cli
+
+
+def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 50, seed: int = 0):
+    torch.manual_seed(seed)
+    cfg = BertConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=40,
+        num_labels=labels,
+    )
+    return BertForSequenceClassification(cfg).eval()
+
+
+def batch(n: int = 4, length: int = 10, vocab: int = 50, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, vocab, (n, length), generator=g), torch.randint(0, 3, (n,), generator=g)
+
+
+def pruned(mask: torch.Tensor) -> int:
+    return mask.numel() - int(mask.sum())
+
+
+# ================================================================================================ targets
+def test_targets_are_the_six_layer_matrices_plus_optional_pooler_and_classifier():
+    model = tiny_bert(layers=2)
+    names = list(target_linears(model))
+    assert len(names) == 2 * 6 + 2 and names[-2:] == ["bert.pooler.dense", "classifier"]
+    assert {n.rsplit("layer.0.", 1)[-1] for n in names if "layer.0." in n} == {
+        "attention.self.query",
+        "attention.self.key",
+        "attention.self.value",
+        "attention.output.dense",
+        "intermediate.dense",
+        "output.dense",
+    }
+    assert len(target_linears(model, pooler=False, classifier=False)) == 12
+    roberta = RobertaForSequenceClassification(
+        RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    )
+    assert list(target_linears(roberta))[-2:] == ["classifier.dense", "classifier.out_proj"]
+    with pytest.raises(ConfigError, match="BERT/RoBERTa"):
+        target_linears(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+
+
+# ================================================================================================ sparsity
+@pytest.mark.parametrize("init", ["hard", "soft"])
+def test_realised_sparsity_is_exact_per_matrix_at_every_step(init):
+    model = tiny_bert()
+    s = 0.37
+    masks = attach_masks(model, s, init=init)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert trainable and all(n.endswith(".scores") for n, p in model.named_parameters() if p.requires_grad)
+    opt = torch.optim.AdamW(trainable, lr=0.05)
+    x, y = batch()
+    frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    schedule = SparsitySchedule(0.8, s, "cubic", 0, 6)
+    for step in range(8):
+        target = schedule(step)
+        set_sparsity(masks, target)
+        for name, m in masks.items():  # the mask used by this step's forward
+            keep = m.keep()
+            assert abs(pruned(keep) - target * keep.numel()) <= 1, (step, name)
+            assert pruned(keep) == pruned_count(keep.numel(), target)
+        model(input_ids=x, labels=y).loss.backward()
+        opt.step()
+        opt.zero_grad()
+    assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)  # weights frozen
+    assert realised_sparsity(model)["overall"] == pytest.approx(0.8, abs=1e-2)
+
+
+def test_threshold_control_drifts_between_resets_and_reset_restores_it():
+    model = tiny_bert()
+    masks = attach_masks(model, 0.5, control="threshold")
+    q = masks["bert.encoder.layer.0.attention.self.query"]
+    assert float(q.threshold) == pytest.approx(0.01) and pruned(q.keep()) == 128  # hard init: phi separates
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=5.0)
+    x, y = batch()
+    for _ in range(3):
+        model(input_ids=x, labels=y).loss.backward()
+        opt.step()
+        opt.zero_grad()
+    drift = [pruned(m.keep()) - pruned_count(m.keep().numel(), 0.5) for m in masks.values()]
+    assert any(d != 0 for d in drift)  # the paper's rule: phi fixed between resets
+    recalibrate(masks)  # phi <- k-th smallest score
+    assert all(pruned(m.keep()) == pruned_count(m.keep().numel(), 0.5) for m in masks.values())
+
+
+def test_hard_and_soft_init_select_the_largest_magnitudes():
+    model = tiny_bert()
+    w = model.bert.encoder.layer[1].intermediate.dense.weight.detach().clone()  # [32, 16]
+    k = pruned_count(w.numel(), 0.6)
+    hard = BinaryMask(w, 0.6, "hard")
+    assert hard.scores.unique().tolist() == pytest.approx([0.0, 0.02])  # Eq. 5: α·φ or 0
+    assert torch.equal(hard.keep(), w.abs() > w.abs().flatten().kthvalue(k).values)
+    soft = BinaryMask(w, 0.6, "soft", control="threshold")
+    assert torch.equal(soft.scores.detach(), w.abs())  # Eq. 6
+    assert float(soft.threshold) == pytest.approx(float(w.abs().flatten().kthvalue(k).values))
+    assert torch.equal(soft.keep(), hard.keep())
+    with pytest.raises(ConfigError, match="model.init.*'magnitude'"):
+        BinaryMask(w, 0.5, "magnitude")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="model.control"):
+        BinaryMask(w, 0.5, control="global")  # type: ignore[arg-type]
+
+
+def test_ties_still_give_the_exact_count():
+    w = torch.tensor([[1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 0.5, 0.5]])
+    m = BinaryMask(w, 0.5, "soft")
+    assert pruned(m.keep()) == 4  # kthvalue = 1.0 is tied four times: exact top-k fallback
+
+
+def test_cubic_schedule_matches_the_formula():
+    sch = SparsitySchedule(0.9, 0.5, "cubic", start=0, end=100)
+    for t in (0, 10, 50, 99, 100, 150):
+        want = 0.9 + (0.5 - 0.9) * (1 - min(t, 100) / 100) ** 3
+        assert sch(t) == pytest.approx(want)
+    assert SparsitySchedule(0.7)(12345) == 0.7
+    with pytest.raises(ConfigError, match="model.initial_sparsity"):
+        SparsitySchedule(0.9, 1.2, "cubic", 0, 10)
+
+
+# ================================================================================================ STE
+def test_ste_gradient_of_the_scores_is_grad_w_eff_times_w():
+    model = tiny_bert()
+    attach_masks(model, 0.5, init="soft")
+    x, y = batch()
+    model(input_ids=x, labels=y).loss.backward()
+    reference = tiny_bert()
+    baked = copy.deepcopy(model)
+    remove_masks(baked)  # plain weights = m ⊙ W
+    reference.load_state_dict(baked.state_dict())
+    reference.requires_grad_(True)
+    reference(input_ids=x, labels=y).loss.backward()
+    for name, mask in masks_of(model).items():
+        linear = model.get_submodule(name)
+        w = linear.parametrizations.weight.original
+        grad_w_eff = reference.get_submodule(name).weight.grad  # ∂L/∂W_eff
+        torch.testing.assert_close(mask.scores.grad, grad_w_eff * w, rtol=1e-5, atol=1e-8)
+    assert isinstance(model, BertForSequenceClassification)  # the host class is untouched
+
+
+# ================================================================================================ mask files
+def test_masks_save_reload_and_refuse_another_model(tmp_path):
+    model = tiny_bert()
+    masks = attach_masks(model, 0.7)
+    for m in masks.values():  # move away from the init so the mask is not plain magnitude pruning
+        m.scores.data.add_(torch.randn_like(m.scores) * 0.05)
+    path = save_masks(model, tmp_path / "best_mask.pt")
+    state = torch.load(path, weights_only=True)
+    assert set(state) == {f"{n}.weight" for n in masks} and all(v.dtype == torch.bool for v in state.values())
+    fresh = tiny_bert()
+    loaded = load_mask_file(path, fresh)
+    attach_fixed_masks(fresh, loaded)
+    x, _ = batch()
+    torch.testing.assert_close(fresh(input_ids=x).logits, model(input_ids=x).logits)
+    assert realised_sparsity(fresh)["overall"] == pytest.approx(realised_sparsity(model)["overall"])
+    no_head = load_mask_file(path, tiny_bert(), classifier=False)
+    assert "classifier.weight" not in no_head and len(no_head) == len(state) - 1
+    with pytest.raises(ConfigError, match=r"another model.*shape \[16, 16\]"):
+        load_mask_file(path, tiny_bert(hidden=8))
+    with pytest.raises(ConfigError, match=r"another model.*layer\.2"):
+        load_mask_file(path, tiny_bert(layers=3))
+    with pytest.raises(ConfigError, match="model.mask_file.*nope.pt"):
+        load_mask_file(tmp_path / "nope.pt", tiny_bert())
+
+
+# ================================================================================================ losses
+def test_poe_equals_ce_when_the_bias_is_uniform():
+    logits, labels = torch.randn(6, 3), torch.tensor([0, 1, 2, 2, 1, 0])
+    uniform = torch.full((6, 3), math.log(1 / 3))
+    torch.testing.assert_close(poe_loss(logits, labels, uniform), ce_loss(logits, labels))
+    bias = torch.log_softmax(torch.randn(6, 3), -1)
+    want = F.cross_entropy(torch.log_softmax(logits, -1) + bias, labels)
+    torch.testing.assert_close(poe_loss(logits, labels, bias), want)
+
+
+def test_reweight_and_conf_reg_follow_eq_7_and_8():
+    logits, labels = torch.randn(5, 3), torch.tensor([0, 1, 2, 1, 0])
+    bias = torch.log_softmax(torch.randn(5, 3) * 2, -1)
+    beta = bias.exp()[torch.arange(5), labels]
+    ce = F.cross_entropy(logits, labels, reduction="none")
+    torch.testing.assert_close(reweight_loss(logits, labels, bias), ((1 - beta) * ce).sum() / (1 - beta).sum())
+    torch.testing.assert_close(reweight_loss(logits, labels, bias, normalise=False), ((1 - beta) * ce).mean())
+    teacher = torch.softmax(torch.randn(5, 3), -1)
+    s = teacher ** (1 - beta)[:, None]
+    s = s / s.sum(-1, keepdim=True)
+    want = -(s * torch.log_softmax(logits, -1)).sum(-1).mean()
+    torch.testing.assert_close(conf_reg_loss(logits, labels, bias, teacher), want)
+    zero_beta = torch.full((5, 3), -1e9).scatter(1, (labels + 1)[:, None] % 3, 0.0)  # p_b(gold) = 0
+    torch.testing.assert_close(
+        conf_reg_loss(logits, labels, zero_beta, F.one_hot(labels, 3).float()), ce_loss(logits, labels)
+    )
+    torch.testing.assert_close(get_loss("std")(logits, labels), ce_loss(logits, labels))
+    assert get_loss("regularization").needs_teacher and get_loss("reweighting").name == "reweight"
+
+
+def test_bad_inputs_name_the_value(tmp_path):
+    for bad in (-0.1, 1.0, 1.5, "half", True):
+        with pytest.raises(ConfigError, match=rf"model.sparsity.*{bad!r}.*\[0, 1\)"):
+            check_sparsity(bad)
+    with pytest.raises(ConfigError, match=r"model.sparsity.*1\.0"):
+        attach_masks(tiny_bert(), 1.0)
+    with pytest.raises(ConfigError, match=r"model.loss.*'focal'.*conf_reg"):
+        get_loss("focal")
+    with pytest.raises(DataError, match=r"split 'train'.*label 5 is outside the label set 0..2"):
+        check_labels(torch.tensor([0, 1, 5, 2]), 3, "synthetic_nli split 'train'")
+    with pytest.raises(DataError, match="label -1"):
+        check_labels(torch.tensor([-1]), 2)
+    with pytest.raises(ConfigError, match="model.bias_file.*poe"):
+        NLUClassifier(torch.nn.Linear(2, 2), 3, torch.optim.AdamW, loss="poe")
+    with pytest.raises(ConfigError, match=r"model.loss.*'focal'"):
+        NLUClassifier(torch.nn.Linear(2, 2), 3, torch.optim.AdamW, loss="focal")
+
+
+def test_bias_file_missing_ids_is_a_clear_error(tmp_path):
+    from compresslab.data.nlu import PairDataset
+
+    pairs = TextPairs(["a", "b", "c"], ["x y", "y z", "z"], ["x", "q", "z"], [1, 0, 2])
+    enc = {k: torch.zeros(3, 4, dtype=torch.int32) for k in ("input_ids", "attention_mask", "token_type_ids")}
+    ds = PairDataset(enc, pairs)
+    table = srbias.PredictionTable(["c", "a"], torch.log_softmax(torch.randn(2, 3), -1))
+    path = srbias.save_predictions(tmp_path / "bias.pt", table)
+    loaded = srbias.load_predictions(path)
+    with pytest.raises(DataError, match=r"bias\.pt: 1 of 3 example ids .* e\.g\. \['b'\]"):
+        srbias.align_predictions(loaded, ds, 3, source=str(path))
+    full = srbias.PredictionTable(["c", "b", "a"], torch.log_softmax(torch.randn(3, 3), -1))
+    rows = srbias.align_predictions(full, ds, 3)
+    torch.testing.assert_close(rows, full.log_probs[[2, 1, 0]])
+    with pytest.raises(ConfigError, match="2 classes"):
+        srbias.align_predictions(srbias.PredictionTable(["a"], torch.zeros(1, 2)), ds, 3)
+    with pytest.raises(ConfigError, match="model.bias_file.*missing.pt"):
+        srbias.load_predictions(tmp_path / "missing.pt")
+
+
+# ================================================================================================ bias-only
+class _FakeVectors:
+    """Word vectors without a PLM: one-hot by first letter (so 'doctor' ~ 'dentist')."""
+
+    dim = 26
+
+    def add(self, vocab):
+        pass
+
+    def matrix(self, ws):
+        m = np.zeros((len(ws), 26), np.float32)
+        for i, w in enumerate(ws):
+            m[i, ord(w[0]) - 97] = 1.0
+        return m
+
+
+def test_overlap_features():
+    v = _FakeVectors()
+    f = srbias.overlap_features("the doctor saw the lawyer", "the doctor saw", v)
+    np.testing.assert_allclose(f, [1.0, 1.0, 1.0, 1.0, 1.0])
+    f = srbias.overlap_features("the doctor saw the lawyer", "a dentist saw", v)
+    np.testing.assert_allclose(f, [0.0, 0.0, 1 / 3, 2 / 3, 0.0])  # 'a' matches nothing, dentist ~ doctor
+    f = srbias.overlap_features("the lawyer saw the doctor", "the doctor saw", v)
+    assert f[0] == 1.0 and f[1] == 0.0  # all words present, not contiguous
+
+
+def test_bias_only_model_learns_the_overlap_shortcut(monkeypatch):
+    monkeypatch.setattr(srbias, "WordVectors", lambda pretrained=None: _FakeVectors())
+    pairs = SyntheticNLI(n_train=300, bias=0.9, seed=0).read("train")
+    lp, meta = srbias.fit_bias_model(pairs.text_a, pairs.text_b, pairs.labels, 3, "overlap")
+    assert lp.shape == (300, 3) and np.allclose(np.exp(lp).sum(1), 1, atol=1e-5)
+    high = np.array(pairs.meta["high_overlap"])
+    assert (lp.argmax(1)[high] == 1).mean() > 0.9  # high overlap -> entailment
+    assert meta["train_accuracy"] > 0.55
+    with pytest.raises(ConfigError, match="features.*'hypothesis'"):
+        srbias.fit_bias_model(pairs.text_a, pairs.text_b, pairs.labels, 3, "hypothesis")
+
+
+# ================================================================================================ IMP
+def test_imp_prunes_10_percent_of_the_original_weights_per_round_by_magnitude():
+    model = tiny_bert()
+    masks = attach_fixed_masks(model, None, classifier=False)
+    linears = target_linears(model, classifier=False)
+    for r in (1, 2, 3):
+        before = {n: m.mask.clone() for n, m in masks.items()}
+        magnitude_prune(linears, 0.1 * r)
+        for name, m in masks.items():
+            assert pruned(m.mask) == pruned_count(m.mask.numel(), 0.1 * r)
+            assert not (m.mask & ~before[name]).any()  # pruned weights stay pruned
+            w = linears[name].parametrizations.weight.original.abs()
+            assert w[m.mask].min() >= w[~m.mask].max()  # local L1: the largest |W| survive
+    assert "classifier" not in masks
+
+
+def test_linear_warmup_decay():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sch = linear_warmup_decay(opt, num_training_steps=10, warmup_steps=2)
+    lrs = []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sch.step()
+    assert lrs[0] < lrs[1] < lrs[2] == 1.0 and lrs[-1] == pytest.approx(1 / 8)
