@@ -13,11 +13,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import BertConfig, BertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    RobertaConfig,
+    RobertaForSequenceClassification,
+)
 
 from compresslab.data.nlu import SyntheticNLI, TextPairs
 from compresslab.srnet import bias as srbias
-from compresslab.srnet.imp import IMPModule, magnitude_prune
+from compresslab.srnet.imp import magnitude_prune
 from compresslab.srnet.losses import ce_loss, check_labels, conf_reg_loss, get_loss, poe_loss, reweight_loss
 from compresslab.srnet.masks import (
     BinaryMask,
@@ -35,11 +40,11 @@ from compresslab.srnet.masks import (
     set_sparsity,
     target_linears,
 )
-from compresslab.srnet.module import MaskTrainingModule, NLUClassifier, linear_warmup_decay
-# TABLES_IMPORT
+from compresslab.srnet.module import NLUClassifier, linear_warmup_decay
+from compresslab.tables import srnet as sr_tables
 from compresslab.utils.errors import ConfigError, DataError
 from compresslab.utils.hydra_app import CONF_DIR, PROJECT_ROOT
-from tests.conftest import QUIET_CLI, run_cli
+from tests.conftest import FAST, QUIET_CLI, compose_cfg, run_cli
 
 
 def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 50, seed: int = 0):
@@ -80,7 +85,9 @@ def test_targets_are_the_six_layer_matrices_plus_optional_pooler_and_classifier(
     }
     assert len(target_linears(model, pooler=False, classifier=False)) == 12
     roberta = RobertaForSequenceClassification(
-        RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+        RobertaConfig(
+            vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        )
     )
     assert list(target_linears(roberta))[-2:] == ["classifier.dense", "classifier.out_proj"]
     with pytest.raises(ConfigError, match="BERT/RoBERTa"):
@@ -98,8 +105,8 @@ def test_realised_sparsity_is_exact_per_matrix_at_every_step(init):
     opt = torch.optim.AdamW(trainable, lr=0.05)
     x, y = batch()
     frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
-    schedule = SparsitySchedule(0.8, s, "cubic", 0, 6)
-    for step in range(8):
+    schedule = SparsitySchedule(0.8, s, "cubic", 0, 4)
+    for step in range(5):
         target = schedule(step)
         set_sparsity(masks, target)
         for name, m in masks.items():  # the mask used by this step's forward
@@ -109,7 +116,9 @@ def test_realised_sparsity_is_exact_per_matrix_at_every_step(init):
         model(input_ids=x, labels=y).loss.backward()
         opt.step()
         opt.zero_grad()
-    assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)  # weights frozen
+    assert all(
+        torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen
+    )  # weights frozen
     assert realised_sparsity(model)["overall"] == pytest.approx(0.8, abs=1e-2)
 
 
@@ -223,7 +232,9 @@ def test_reweight_and_conf_reg_follow_eq_7_and_8():
     bias = torch.log_softmax(torch.randn(5, 3) * 2, -1)
     beta = bias.exp()[torch.arange(5), labels]
     ce = F.cross_entropy(logits, labels, reduction="none")
-    torch.testing.assert_close(reweight_loss(logits, labels, bias), ((1 - beta) * ce).sum() / (1 - beta).sum())
+    torch.testing.assert_close(
+        reweight_loss(logits, labels, bias), ((1 - beta) * ce).sum() / (1 - beta).sum()
+    )
     torch.testing.assert_close(reweight_loss(logits, labels, bias, normalise=False), ((1 - beta) * ce).mean())
     teacher = torch.softmax(torch.randn(5, 3), -1)
     s = teacher ** (1 - beta)[:, None]
@@ -339,3 +350,212 @@ def test_linear_warmup_decay():
         opt.step()
         sch.step()
     assert lrs[0] < lrs[1] < lrs[2] == 1.0 and lrs[-1] == pytest.approx(1 / 8)
+
+
+# ================================================================================================ modules end to end
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory) -> Path:
+    """A tiny BERT checkpoint directory with the MiniLM tokenizer (the synthetic task's vocabulary)."""
+    from compresslab.data.nlu import load_tokenizer, minilm_path
+
+    path = tmp_path_factory.mktemp("tiny_bert")
+    tok = load_tokenizer(str(minilm_path()))
+    model = tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def _tiny_overrides(tiny_dir: Path, log_dir: Path) -> list[str]:
+    return [
+        f"paths.log_dir={log_dir}",
+        f"model.net.pretrained={tiny_dir}",
+        "data.dataset.n_train=96",
+        "data.dataset.n_val=32",
+        "data.dataset.n_test=32",
+        "data.dataset.n_ood=32",
+        "data.batch_size=16",
+        "trainer.max_epochs=2",
+        "trainer.val_check_interval=0.5",
+        "measure.enabled=false",
+        "callbacks.model_summary=null",
+    ]
+
+
+def _run(name: str, overrides: list[str], out: Path) -> tuple[dict, dict]:
+    from hydra.core.global_hydra import GlobalHydra
+
+    from compresslab.train import train
+
+    try:
+        return train(compose_cfg("train", ["logger=csv", *FAST, *overrides], out))
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir, tmp_path):
+    """Fine-tune a tiny BERT, then gradual (cubic 0.2 → 0.6, T = 0.5 t_max) PoE mask training on it: the checkpoint
+    choice only sees evaluations after 0.7 t_max at the final sparsity, and both the tested checkpoint and
+    best_mask.pt have that sparsity (exactly, per matrix)."""
+    common = _tiny_overrides(tiny_dir, tmp_path / "logs")
+    ft_dir, mask_dir = tmp_path / "ft", tmp_path / "mask"
+    _run("ft", ["experiment=srnet/reduced_finetune", *common], ft_dir)
+    overrides = [
+        "experiment=srnet/reduced_table5",
+        *common,
+        f"model.net.init_from={ft_dir}",
+        "model.schedule=cubic",
+        "model.init=soft",
+        "model.initial_sparsity=0.2",
+        "model.sparsity=0.6",
+        "model.schedule_end=0.5",
+        "model.optimizer.lr=0.01",
+    ]
+    metrics, objs = _run("mask", overrides, mask_dir)
+    module = objs["model"]
+    assert float(metrics["test/sparsity"]) == pytest.approx(0.6, abs=1e-3)
+    assert float(metrics["val/select"]) > 0  # the last evaluation was eligible
+    best = torch.load(mask_dir / "best_mask.pt", weights_only=True)
+    for name, keep in best.items():
+        assert pruned(keep) == pruned_count(keep.numel(), 0.6), name
+    assert set(best) == {f"{n}.weight" for n in module.masks}
+    summary = json.loads((mask_dir / "metrics.json").read_text())
+    ckpt = torch.load(summary["best_checkpoint"], weights_only=True)
+    assert not any(k.endswith("weight.original") for k in ckpt["state_dict"])  # frozen weights not stored
+    assert "test_hans_like/acc" in metrics and "test/acc" in metrics
+    assert (tmp_path / "logs" / "srnet_reduced" / "bias_overlap.pt").is_file()  # built on first use
+
+
+# ================================================================================================ tables
+def _fake_run(root: Path, name: str, table: str, row: str, metrics: dict, model: dict | None = None) -> None:
+    run = root / name
+    run.mkdir(parents=True)
+    cfg = {
+        "paper": {"table": table, "row": row, "scale": "reduced"},
+        "data": {"dataset": {"_target_": "compresslab.data.nlu.SyntheticNLI"}},
+        "model": model or {},
+    }
+    (run / "metrics.json").write_text(json.dumps({"metrics": metrics, "config": cfg}))
+
+
+def test_tables_name_missing_commands_and_check_the_direction(tmp_path):
+    empty = sr_tables.fig2_table(tmp_path)
+    assert empty.figure is None
+    cells = {(r[1], r[2], r[3]): r[4] for r in empty.rows if r[1]}
+    assert cells[("mask train", "poe", "50")] == (
+        "missing: `compresslab-train -m experiment=srnet/reduced_mask model.loss=poe model.sparsity=0.5 seed=1,2,3`"
+    )
+    assert cells[("full model", "std", "0")].startswith(
+        "missing: `compresslab-train -m experiment=srnet/reduced_finetune"
+    )
+    for seed, (id_acc, ood) in enumerate([(0.98, 0.80), (0.96, 0.82)]):
+        _fake_run(
+            tmp_path,
+            f"full{seed}",
+            "srnet_fig2",
+            "full/ce/0.0",
+            {"test/acc": id_acc, "test_hans_like/acc": ood},
+        )
+        _fake_run(
+            tmp_path, f"m{seed}", "srnet_fig2", "mask/poe/0.5", {"test/acc": 0.95, "test_hans_like/acc": 0.9}
+        )
+        _fake_run(
+            tmp_path, f"i{seed}", "srnet_fig2", "imp/ce/0.7", {"test/acc": 0.9, "test_hans_like/acc": 0.7}
+        )
+    table = sr_tables.fig2_table(tmp_path)
+    row = next(r for r in table.rows if r[1:4] == ["mask train", "poe", "50"])
+    assert row[4:6] == ["95.0 ± 0.0 (n=2)", "90.0 ± 0.0 (n=2)"] and row[-1] == "97.9"
+    assert "50 %: OOD +9.0 pp, ID 97.9 % of full" in table.notes[0] and "holds here" in table.notes[0]
+    paths = table.write(tmp_path / "results")
+    png = tmp_path / "results" / "srnet_fig2.png"
+    assert png in paths and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _fake_run(
+        tmp_path,
+        "t5",
+        "srnet_table5",
+        "cubic/soft/0.7",
+        {"test/acc": 0.7, "test_hans_like/acc": 0.6},
+        {"schedule": "cubic", "init": "soft", "initial_sparsity": 0.7},
+    )
+    t5 = sr_tables.table5(tmp_path)
+    gradual = next(r for r in t5.rows if r[0] == "gradual 0.7→0.9")
+    assert gradual[1] == "76.84 (0.46)" and gradual[-2:] == ["70.0 ± 0.0 (n=1)", "60.0 ± 0.0 (n=1)"]
+    hard = next(r for r in t5.rows if r[0] == "fixed, hard init")
+    assert hard[-2].startswith(
+        "missing: `compresslab-train -m experiment=srnet/reduced_table5 model.init=hard"
+    )
+    par = sr_tables.paradigms_table(tmp_path)
+    assert any(r[1] == "(c) mask train on PLM" and r[4].startswith("missing") for r in par.rows)
+
+
+# ================================================================================================ slow: configs
+SRNET_EXPERIMENTS = sorted(
+    str(p.relative_to(CONF_DIR / "experiment").with_suffix(""))
+    for p in (CONF_DIR / "experiment" / "srnet").rglob("*.yaml")
+)
+
+
+@pytest.mark.slow
+def test_every_srnet_experiment_composes_and_validates(tmp_path):
+    from compresslab.train import validate
+
+    assert len(SRNET_EXPERIMENTS) == 27
+    for exp in SRNET_EXPERIMENTS:
+        try:
+            validate(compose_cfg("train", [f"experiment={exp}", "logger=csv"], tmp_path / "run"))
+        finally:
+            from hydra.core.global_hydra import GlobalHydra
+
+            GlobalHydra.instance().clear()
+
+
+@pytest.mark.slow
+def test_fast_dev_run_of_every_reduced_srnet_experiment(tmp_path):
+    """Every reduced experiment runs (fast_dev_run) on the real MiniLM, after the stages it builds on."""
+    common = [f"paths.log_dir={tmp_path}", *QUIET_CLI, "data.dataset.n_train=64"]
+    tiny = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+            "trainer.limit_test_batches=1"]  # fmt: skip
+    run_cli("train", "experiment=srnet/reduced_finetune", *common, *tiny)  # a checkpoint for paradigm a
+    run_cli("train", "experiment=srnet/reduced_mask", "model.loss=poe", "model.sparsity=0.5", *common, *tiny)
+    for exp in SRNET_EXPERIMENTS:
+        if exp.startswith("srnet/reduced_"):
+            run_cli(
+                "train",
+                f"experiment={exp}",
+                *common,
+                "+trainer.fast_dev_run=true",
+                "hydra.run.dir=" + str(tmp_path / "fdr" / exp),
+            )
+    assert (tmp_path / "srnet_reduced" / "bias_overlap.pt").is_file()
+
+
+@pytest.mark.slow
+def test_full_scale_configs_point_at_bert_base_with_the_papers_settings(tmp_path):
+    from hydra.core.global_hydra import GlobalHydra
+
+    want = {
+        "mnli": (5.0e-5, 1000, 5, "val/acc"),
+        "qqp": (2.0e-5, 1000, 7, "val/f1"),
+        "fever": (2.0e-5, 500, 7, "val/acc"),
+    }
+    for task, (lr, interval, epochs, select) in want.items():
+        try:
+            cfg = compose_cfg("train", [f"experiment=srnet/full/{task}_mask", "logger=csv"], tmp_path / task)
+        finally:
+            GlobalHydra.instance().clear()
+        assert cfg.model.optimizer.lr == lr and cfg.trainer.val_check_interval == interval
+        assert cfg.trainer.max_epochs == epochs and cfg.model.select_metric == select
+        assert cfg.model.net.pretrained.endswith("bert-base-uncased") and cfg.model.select_start == 0.7
+
+
+@pytest.mark.slow
+def test_reproduce_script_smoke():
+    proc = subprocess.run(
+        ["bash", "scripts/reproduce_srnet.sh", "--smoke"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
+    assert "smoke: srnet tables build" in proc.stdout

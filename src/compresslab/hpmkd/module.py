@@ -93,8 +93,10 @@ from compresslab.utils.logging import get_logger
 log = get_logger(__name__)
 
 COMPONENTS = ("acm", "pdc", "awmt", "mts", "ppp", "som")
-#: methods whose runs are added to the SOM history (their configuration fully describes them: α·KL + (1-α)·CE)
-RECORDED_METHODS = ("direct", "kd", "hpmkd")
+#: methods whose runs are added to the SOM history: distillation runs whose (T, α, lr) describe them. Direct
+#: training is left out: its "α = 0" row would win every tie on small validation sets and turn ACM into a
+#: switch that drops the teacher (ACM is there to configure distillation).
+RECORDED_METHODS = ("kd", "hpmkd")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "components": dict.fromkeys(COMPONENTS, True),
@@ -320,6 +322,7 @@ class HPMKDModule(ClassifierModule):
         self._meta: MetaFeatures | None = None
         self._som: SharedOptimizationMemory | None = None
         self._last_ce: float | None = None
+        self._sums: dict[str, tuple[torch.Tensor | None, int]] = {}
         self._attn_sum: torch.Tensor | None = None
         self._attn_n = 0
         self.chain_outcome: ChainOutcome | None = None
@@ -507,7 +510,8 @@ class HPMKDModule(ClassifierModule):
             )
         self._som = SharedOptimizationMemory(self.hparams.som_dir) if self.comp["som"] else None
         self._data_id = dataset_identity(self._train_ds, "train", self._source)
-        self._initial_student = copy.deepcopy(self.net).cpu()
+        # the probes' starting point; not a submodule (no checkpoint, no optimiser, no DDP unused parameters)
+        object.__setattr__(self, "_initial_student", copy.deepcopy(self.net).cpu())
         limited = self._limits()[0] is not None
         self._cacheable = (
             self.comp["ppp"]
@@ -564,7 +568,10 @@ class HPMKDModule(ClassifierModule):
         manager = AdaptiveConfigManager(
             k=a["k"], regressor_threshold=a["regressor_threshold"], score_key=a["score_key"], default=default
         )
-        suggestion = manager.explain(self._meta, self._som)  # type: ignore[arg-type]
+        suggestion = manager.explain(self._meta, self._som) if self.trainer.is_global_zero else None  # type: ignore[arg-type]
+        if self.trainer.world_size > 1:  # one history read: every rank must run the same quick validations
+            suggestion = self.trainer.strategy.broadcast(suggestion, src=0)
+        assert suggestion is not None
         config = suggestion.config
         log.info(f"ACM {suggestion.method} over {suggestion.n_history} runs: {config}")
         if a["refine"] and self._val_ds is not None:
@@ -714,24 +721,26 @@ class HPMKDModule(ClassifierModule):
         self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None, logits: torch.Tensor, feats: list
     ) -> torch.Tensor:
         ce = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
-        self._last_ce = float(ce.detach())
-        self.log("train/ce", ce.detach(), on_step=False, on_epoch=True)
+        if self._mts is not None:
+            self._last_ce = float(
+                ce.detach()
+            )  # the schedule's input: the label loss, which does not depend on T
+        self._track("train/ce", ce)
         if self.method == "direct":
             return ce
         if self.method == "dml":
             peer_logits = self.peer(x)
             loss_a, loss_b = dml_losses(logits, peer_logits, y, self.hparams.dml["temperature"])
-            self.log(
-                "train/peer_acc", (peer_logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True
-            )
+            self._track("train/peer_acc", (peer_logits.argmax(1) == y).float().mean())
             return loss_a + loss_b
         t = self.temperature
-        self.log("train/temperature", t, on_step=True, on_epoch=True, prog_bar=self.method == "hpmkd")
+        if self._mts is not None:  # the schedule's T, every step (a fixed T is logged once per epoch)
+            self.log("train/temperature", t, on_step=True, on_epoch=False, prog_bar=True)
         z = self._teacher_logits(x, idx)  # [K, B, C]
         if self.method == "fitnets":
             f_t = self._teacher_feature_batch(x, idx)
             hint = hint_loss(self.regressor(feats[-1]), f_t)
-            self.log("train/hint", hint.detach(), on_step=False, on_epoch=True)
+            self._track("train/hint", hint)
             if self.current_epoch < self.hparams.fitnets["hint_epochs"]:
                 return hint
         if self.awmt is not None:
@@ -739,7 +748,7 @@ class HPMKDModule(ClassifierModule):
             weights = self.awmt(x, probs, self._mask)  # [B, K]
             p_t = mix_teachers(weights, z, t)
             reg = attention_regulariser(weights)
-            self.log("train/attn_entropy", -reg.detach(), on_step=False, on_epoch=True)
+            self._track("train/attn_entropy", -reg)
             w = weights.detach().sum(0)
             self._attn_sum = w if self._attn_sum is None else self._attn_sum + w
             self._attn_n += len(y)
@@ -748,7 +757,7 @@ class HPMKDModule(ClassifierModule):
         loss, kl, _ = kd_objective(logits, p_t, y, t, self._alpha, bool(self.hparams.t_squared))
         if self.hparams.label_smoothing:
             loss = self._alpha * kl + (1 - self._alpha) * ce
-        self.log("train/kd", kl.detach(), on_step=False, on_epoch=True)
+        self._track("train/kd", kl)
         if self.awmt is not None:
             # the draft's loss α·KL + (1 − α)·CE + β·R_attn has no T² on the KL; with t_squared the KL is T² times
             # larger, so β is too — the balance between the KL and the entropy bonus stays the draft's
@@ -757,6 +766,13 @@ class HPMKDModule(ClassifierModule):
         if self.method == "fitnets" and self.hparams.fitnets["hint_weight_kd"]:
             loss = loss + self.hparams.fitnets["hint_weight_kd"] * hint
         return loss
+
+    def _track(self, name: str, value: torch.Tensor) -> None:
+        """Accumulate a per-step training value (on its device, no sync); logged as its epoch mean. Cheaper than
+        ``self.log`` per step, which costs about a millisecond per call: more than a small student's step."""
+        total, n = self._sums.get(name, (None, 0))
+        v = value.detach().float()
+        self._sums[name] = (v if total is None else total + v, n + 1)
 
     def _teacher_feature_batch(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
         if self._teacher_feats is not None and idx is not None:
@@ -781,6 +797,12 @@ class HPMKDModule(ClassifierModule):
         if self._som is not None:
             values["som/hits"] = float(self._som.stats["hits"])
             values["som/misses"] = float(self._som.stats["misses"])
+        for name, (total, n) in self._sums.items():
+            if n:
+                values[name] = float(total) / n
+        self._sums = {}
+        if self._mts is None and self.method not in ("direct", "dml"):
+            values["train/temperature"] = self._t0
         if self._attn_sum is not None and self._attn_n:
             for m, w in enumerate((self._attn_sum / self._attn_n).tolist()):
                 values[f"awmt/w{m}"] = w
@@ -804,7 +826,7 @@ class HPMKDModule(ClassifierModule):
             return
         config = {
             "temperature": self._t0,
-            "alpha": self._alpha if self.method != "direct" else 0.0,
+            "alpha": self._alpha,
             "lr": float(self._lr or 0.0),
             "epochs": int(self.trainer.max_epochs or 1),
             "method": self.method,

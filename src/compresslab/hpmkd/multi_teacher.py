@@ -19,6 +19,9 @@ Notes (ours):
   default) so MLP₁ stays small.
 * MLP₂'s last layer starts at zero: training starts from equal weights (the plain teacher average).
 * A ``mask`` removes teacher slots (e.g. the chain's slot when the chain kept no model): their weight is exactly 0.
+* :class:`~compresslab.hpmkd.module.HPMKDModule` multiplies β by T² when it multiplies the KL by T² (Hinton's
+  scaling, absent from the draft's formula), keeping the draft's balance between the KL and the entropy bonus;
+  with β alone against a T²-scaled KL the weights collapsed onto one teacher within a few epochs in our runs.
 """
 
 from __future__ import annotations

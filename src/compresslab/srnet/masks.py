@@ -115,12 +115,12 @@ class _MaskedWeight(torch.autograd.Function):
     def forward(ctx, weight: torch.Tensor, scores: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(weight, keep)
         ctx.scores_dtype = scores.dtype
-        return weight * keep  # [d_out, d_in], weight's dtype (Eq. 1)
+        return torch.where(keep, weight, 0.0)  # W ⊙ m [d_out, d_in] in weight's dtype (Eq. 1)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
         weight, keep = ctx.saved_tensors
-        grad_weight = grad * keep if ctx.needs_input_grad[0] else None
+        grad_weight = torch.where(keep, grad, 0.0) if ctx.needs_input_grad[0] else None
         grad_scores = (grad * weight).to(ctx.scores_dtype) if ctx.needs_input_grad[1] else None
         return grad_weight, grad_scores, None
 
@@ -230,7 +230,7 @@ class FixedMask(nn.Module):
         return 1.0 - float(self.mask.sum()) / self.mask.numel()
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        return weight * self.mask
+        return torch.where(self.mask, weight, 0.0)
 
     def extra_repr(self) -> str:
         return f"shape={tuple(self.mask.shape)}, sparsity={self.sparsity:.4f}"

@@ -122,8 +122,9 @@ class PairClassifier(nn.Module):
         if dropout is not None:
             kwargs = {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
         config = AutoConfig.from_pretrained(path, num_labels=num_labels, local_files_only=True, **kwargs)
-        verbosity = hf_logging.get_verbosity()
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected here
+        hf_logging.disable_progress_bar()
         logging.getLogger("transformers.modeling_utils").setLevel(logging.ERROR)
         try:
             self.model = AutoModelForSequenceClassification.from_pretrained(
@@ -131,6 +132,9 @@ class PairClassifier(nn.Module):
             )
         finally:
             hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+        self.model.train()  # from_pretrained returns eval mode; Lightning keeps the mode it finds (dropout on)
         self.pretrained = path
         self.num_labels = num_labels
         if init_from is not None:
