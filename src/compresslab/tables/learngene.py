@@ -269,7 +269,7 @@ def heatmap_table(log_dir: str | Path) -> Table:
             for k, v in zip(HEATMAP_KS, row, strict=True)
             if not math.isnan(v) and v >= 0.95 * best
         ]
-        table.notes.append(f"Max {100 * best:.1f} %; cells at ≥ 95 % of it: {', '.join(reach)}.")
+        table.notes.append(f"Max {100 * best:.1f} %; cells at ≥ 95 % of it: {'; '.join(reach)}.")
         table.figure = lambda path: _draw_heatmap(grid, path)
     table.notes += [
         REDUCED_DATA,
