@@ -11,7 +11,7 @@ EXTRA=()
 if [[ "${1:-}" == "--smoke" ]]; then
   shift
   SEEDS="1"
-  EXTRA=(trainer.fast_dev_run=true measure.enabled=false)
+  EXTRA=(+trainer.fast_dev_run=true measure.enabled=false)
 fi
 ROWS=(
   "model.net.downsample=none model.net.last_layer_rnnpool=false,true"

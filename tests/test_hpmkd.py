@@ -412,7 +412,7 @@ def test_every_hpmkd_experiment_runs_fast_dev_run(family, tmp_path, monkeypatch)
         out = tmp_path / f"s_{method}"
         cfg = compose_cfg(
             "train",
-            [f"experiment=hpmkd/{family}", f"model=hpmkd/{method}", "trainer.fast_dev_run=true", *quiet],
+            [f"experiment=hpmkd/{family}", f"model=hpmkd/{method}", "+trainer.fast_dev_run=true", *quiet],
             out,
         )
         metrics, objs = train(cfg)

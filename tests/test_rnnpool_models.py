@@ -205,7 +205,7 @@ TABLE2_VARIANTS = [
     [(m, None, None) for m in TRAIN_MODELS] + TABLE2_VARIANTS,
 )
 def test_every_table_model_runs_fast_dev_run(train_cfg, model, downsample, last):
-    overrides = [f"model={model}", "data=cluttered_digits", "trainer=cpu", "trainer.fast_dev_run=true"]
+    overrides = [f"model={model}", "data=cluttered_digits", "trainer=cpu", "+trainer.fast_dev_run=true"]
     overrides += ["data.batch_size=4", "measure.enabled=false"]
     if downsample is not None:
         overrides += [
@@ -223,7 +223,7 @@ def test_renet_classifier_trains_from_config(train_cfg):
             "experiment=rnnpool/renet_cifar10",
             "data=digits",
             "trainer=cpu",
-            "trainer.fast_dev_run=true",
+            "+trainer.fast_dev_run=true",
             "model.net.hidden_sizes=[8,8]",
             "model.net.fc_sizes=[16]",
             "measure.enabled=false",
