@@ -7,7 +7,7 @@
 #      pre-trained model), the OOD-data upper bound, at 50/70 %        -> srnet_paradigms
 #   then compresslab-table srnet_fig2 srnet_table5 srnet_paradigms.
 # Seeds 1-3. Runtime: about 3 CPU-hours per seed on an idle 2-core machine (≈ 60 runs of 2-4 min); SEEDS=1 for a
-# first look. The bias-only model is fitted once (logs/srnet_reduced/bias_overlap.pt) by the first run needing it.
+# first look. The bias-only model is fitted once (logs/srnet_reduced/bias_word_overlap.pt) by the first run needing it.
 #   bash scripts/reproduce_srnet.sh            # everything, then the tables
 #   bash scripts/reproduce_srnet.sh --smoke    # every stage once, a few batches, in a temporary log dir
 # Extra arguments go to every compresslab-train call (e.g. trainer=gpu).

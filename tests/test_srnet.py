@@ -423,7 +423,7 @@ def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir
     ckpt = torch.load(summary["best_checkpoint"], weights_only=True)
     assert not any(k.endswith("weight.original") for k in ckpt["state_dict"])  # frozen weights not stored
     assert "test_hans_like/acc" in metrics and "test/acc" in metrics
-    assert (tmp_path / "logs" / "srnet_reduced" / "bias_overlap.pt").is_file()  # built on first use
+    assert (tmp_path / "logs" / "srnet_reduced" / "bias_word_overlap.pt").is_file()  # built on first use
 
 
 # ================================================================================================ tables
@@ -526,7 +526,7 @@ def test_fast_dev_run_of_every_reduced_srnet_experiment(tmp_path):
                 "+trainer.fast_dev_run=true",
                 "hydra.run.dir=" + str(tmp_path / "fdr" / exp),
             )
-    assert (tmp_path / "srnet_reduced" / "bias_overlap.pt").is_file()
+    assert (tmp_path / "srnet_reduced" / "bias_word_overlap.pt").is_file()
 
 
 @pytest.mark.slow
