@@ -46,29 +46,22 @@ def build(model: str) -> BertForSequenceClassification:
     return PairClassifier(num_labels=3).model
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", choices=("bert-base", "minilm"), default="bert-base")
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--seq", type=int, default=128)
-    p.add_argument("--sparsity", type=float, default=0.5)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--recal-repeats", type=int, default=5)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--device", default="cpu")
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dev = torch.device(args.device)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+def _timed(fn, sync) -> float:
+    sync()
+    t = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - t
 
-    model = build(args.model).to(dev).train()
+
+def time_steps(args: argparse.Namespace, dev: torch.device, sync) -> tuple[float, float]:
+    """Median seconds of a fine-tuning step and of a mask-training step (interleaved)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randint(1000, 20000, (args.batch, args.seq), generator=g).to(dev)
     y = torch.randint(0, 3, (args.batch,), generator=g).to(dev)
     amask = torch.ones_like(x)
 
-    ft_model = model
+    ft_model = build(args.model).to(dev).train()
     ft_opt = torch.optim.AdamW(ft_model.parameters(), lr=1e-5, fused=True)
     mask_model = build(args.model).to(dev).train()
     masks = attach_masks(mask_model, args.sparsity)
@@ -87,21 +80,17 @@ def main() -> None:
         mask_opt.step()
         mask_opt.zero_grad(set_to_none=True)
 
-    def timed(fn) -> float:
-        sync()
-        t = time.perf_counter()
-        fn()
-        sync()
-        return time.perf_counter() - t
-
     ft_step(), mask_step()  # warm-up
     ft_t, mask_t = [], []
     for _ in range(args.repeats):
-        ft_t.append(timed(ft_step))
-        mask_t.append(timed(mask_step))
+        ft_t.append(_timed(ft_step, sync))
+        mask_t.append(_timed(mask_step, sync))
     ft_med, mask_med = statistics.median(ft_t), statistics.median(mask_t)
-    del ft_model, model, ft_opt, mask_model, mask_opt, masks
+    return ft_med, mask_med
 
+
+def time_recalibration(args: argparse.Namespace, dev: torch.device, sync) -> tuple[float, int]:
+    """Median seconds of a from-scratch top-k re-calibration of every mask of a BERT-base-sized model."""
     big = build("bert-base").to(dev)
     big_masks = attach_masks(big, args.sparsity)
     n_masked = sum(m.scores.numel() for m in big_masks.values())
@@ -112,12 +101,36 @@ def main() -> None:
         recalibrate(big_masks)
 
     recal()
-    recal_t = [timed(recal) for _ in range(args.recal_repeats)]
+    recal_t = [_timed(recal, sync) for _ in range(args.recal_repeats)]
     recal_med = statistics.median(recal_t)
 
+    return recal_med, n_masked
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", choices=("bert-base", "minilm"), default="bert-base")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--sparsity", type=float, default=0.5)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--recal-repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+
+    ft_med, mask_med = time_steps(args, dev, sync)
+    recal_med, n_masked = time_recalibration(args, dev, sync)
     ratio = mask_med / ft_med
-    print(f"model {args.model}, batch {args.batch} × {args.seq}, sparsity {args.sparsity}, device {dev}, "
-          f"threads {torch.get_num_threads()}")
+
+    print(
+        f"model {args.model}, batch {args.batch} × {args.seq}, sparsity {args.sparsity}, device {dev}, "
+        f"threads {torch.get_num_threads()}"
+    )
     print(f"{'case':<46} {'median s':>10}")
     print(f"{'fine-tuning step (all weights)':<46} {ft_med:>10.3f}")
     print(f"{'mask-training step (top-k + STE, scores only)':<46} {mask_med:>10.3f}")

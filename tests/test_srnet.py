@@ -311,6 +311,8 @@ def test_overlap_features():
     np.testing.assert_allclose(f, [0.0, 0.0, 1 / 3, 2 / 3, 0.0])  # 'a' matches nothing, dentist ~ doctor
     f = srbias.overlap_features("the lawyer saw the doctor", "the doctor saw", v)
     assert f[0] == 1.0 and f[1] == 0.0  # all words present, not contiguous
+    rate = srbias.feature_matrix(["the doctor saw the lawyer"], ["a dentist saw"], "word_overlap", None)
+    np.testing.assert_allclose(rate, [[1 / 3]])  # the synthetic task's shortcut alone, no word vectors
 
 
 def test_bias_only_model_learns_the_overlap_shortcut(monkeypatch):
@@ -323,6 +325,10 @@ def test_bias_only_model_learns_the_overlap_shortcut(monkeypatch):
     assert meta["train_accuracy"] > 0.55
     with pytest.raises(ConfigError, match="features.*'hypothesis'"):
         srbias.fit_bias_model(pairs.text_a, pairs.text_b, pairs.labels, 3, "hypothesis")
+    lp, meta = srbias.fit_bias_model(pairs.text_a, pairs.text_b, pairs.labels, 3, "word_overlap")
+    p_e = np.exp(lp[:, 1])
+    assert p_e[high].min() > 0.6 and p_e[~high].max() < 0.1  # overlap -> entailment, nothing else
+    assert 0.55 < meta["train_accuracy"] < 0.65  # a weak bias, as MNLI's
 
 
 # ================================================================================================ IMP
@@ -393,6 +399,7 @@ def _run(name: str, overrides: list[str], out: Path) -> tuple[dict, dict]:
         GlobalHydra.instance().clear()
 
 
+@pytest.mark.slow  # two tiny Lightning runs, ~10 s
 def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir, tmp_path):
     """Fine-tune a tiny BERT, then gradual (cubic 0.2 → 0.6, T = 0.5 t_max) PoE mask training on it: the checkpoint
     choice only sees evaluations after 0.7 t_max at the final sparsity, and both the tested checkpoint and
@@ -413,7 +420,9 @@ def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir
     ]
     metrics, objs = _run("mask", overrides, mask_dir)
     module = objs["model"]
-    assert float(metrics["test/sparsity"]) == pytest.approx(0.6, abs=1e-3)
+    assert float(metrics["test/sparsity"]) == pytest.approx(
+        0.6, abs=0.01
+    )  # per-matrix floors on tiny matrices
     assert float(metrics["val/select"]) > 0  # the last evaluation was eligible
     best = torch.load(mask_dir / "best_mask.pt", weights_only=True)
     for name, keep in best.items():
@@ -424,6 +433,24 @@ def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir
     assert not any(k.endswith("weight.original") for k in ckpt["state_dict"])  # frozen weights not stored
     assert "test_hans_like/acc" in metrics and "test/acc" in metrics
     assert (tmp_path / "logs" / "srnet_reduced" / "bias_word_overlap.pt").is_file()  # built on first use
+
+
+@pytest.mark.slow  # a tiny Lightning run
+def test_imp_module_reaches_the_target_sparsity_by_rounds(tiny_dir, tmp_path):
+    overrides = [
+        "experiment=srnet/reduced_imp_rw",
+        *_tiny_overrides(tiny_dir, tmp_path / "logs"),
+        "model.sparsity=0.3",
+        "model.prune_every=0.2",
+    ]
+    metrics, objs = _run("imp", overrides, tmp_path / "imp")
+    module = objs["model"]
+    assert int(module.rounds_done) == module.rounds == 3
+    best = torch.load(tmp_path / "imp" / "best_mask.pt", weights_only=True)
+    assert "classifier.weight" not in best and "bert.pooler.dense.weight" in best
+    for name, keep in best.items():
+        assert pruned(keep) == pruned_count(keep.numel(), 0.3), name
+    assert float(metrics["test/sparsity"]) == pytest.approx(0.3, abs=0.01)
 
 
 # ================================================================================================ tables
@@ -480,6 +507,7 @@ def test_tables_name_missing_commands_and_check_the_direction(tmp_path):
     t5 = sr_tables.table5(tmp_path)
     gradual = next(r for r in t5.rows if r[0] == "gradual 0.7→0.9")
     assert gradual[1] == "76.84 (0.46)" and gradual[-2:] == ["70.0 ± 0.0 (n=1)", "60.0 ± 0.0 (n=1)"]
+    assert sr_tables.REFERENCES["srnet_table5"]("cubic/soft/0.7")["HANS"] == 56.72
     hard = next(r for r in t5.rows if r[0] == "fixed, hard init")
     assert hard[-2].startswith(
         "missing: `compresslab-train -m experiment=srnet/reduced_table5 model.init=hard"

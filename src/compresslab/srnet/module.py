@@ -256,7 +256,7 @@ class NLUClassifier(ClassifierModule):
     def training_loss(
         self, x: dict[str, torch.Tensor], y: torch.Tensor, logits: torch.Tensor
     ) -> torch.Tensor:  # type: ignore[override]
-        idx = x["idx"]
+        idx = x["idx"].cpu()  # the tables stay on the CPU (not buffers: DDP would broadcast them every step)
         bias = self.bias_log_probs[idx].to(logits.device) if self.bias_log_probs is not None else None
         teacher = self.teacher_probs[idx].to(logits.device) if self.teacher_probs is not None else None
         return self.loss_fn(logits, y, bias, teacher)

@@ -208,9 +208,13 @@ def fig2_table(log_dir: str | Path) -> Table:
         table.figure = lambda path: _draw_curves(groups, tasks, path)
     table.notes += [
         REDUCED_DATA,
-        "Mask training: scores on the frozen std fine-tuned weights, hard init, exact per-matrix top-k, the best ID-dev "
-        "mask after 0.7·t_max; IMP: 10 % of each matrix per 0.1·t_max, weights trained. QQP is scored with F1 and "
-        "PAWS with weighted F1 (srnet.md §4); sparsity is per matrix over Q/K/V/AO/I/O (+ pooler, classifier).",
+        "Mask training: scores on the frozen std fine-tuned weights, exact per-matrix top-k, the best ID-dev mask "
+        "after 0.7·t_max; full scale: the paper's hard init, 5 (MNLI) / 7 epochs; reduced: soft init, lr 3e-4, one "
+        "epoch of 62 steps (hard-init scores cannot cross their 0 / 0.02 gap in so few steps; see "
+        "conf/experiment/srnet/reduced_mask.yaml). IMP: 10 % of each matrix per 0.1·t_max, weights trained. PoE's "
+        "bias-only model: the paper's five word-overlap features (full); the overlap rate alone (reduced, "
+        "compresslab.srnet.bias explains why). QQP is scored with F1 and PAWS with weighted F1 (srnet.md §4); "
+        "sparsity is per matrix over Q/K/V/AO/I/O (+ pooler, classifier).",
         "Full scale: `compresslab-train experiment=srnet/full/<mnli|qqp|fever>_<finetune|mask|imp> ...` (see "
         "conf/experiment/srnet/full/); rows for a task appear once it has runs.",
     ]
@@ -400,3 +404,15 @@ TABLES: dict[str, tuple[Callable[[str | Path], Table], str]] = {
     "srnet_table5": (table5, f"{PAPER}, Table 5 (90 % sparsity variants)"),
     "srnet_paradigms": (paradigms_table, f"{PAPER}, Figs. 4-6 (paradigms b, c, OOD upper bound)"),
 }
+
+
+def reference_table5(row: str) -> dict[str, float] | None:
+    """Paper Table 5 values for a Table-5 run's ``paper.row`` = ``<schedule>/<init>/<initial sparsity>``."""
+    schedule, init, initial = row.split("/")
+    variant = f"gradual {float(initial)}→0.9" if schedule == "cubic" else f"fixed, {init} init"
+    values = PAPER_TABLE5.get(variant)
+    return {c: m for c, (m, _) in zip(PAPER_TABLE5_COLUMNS, values)} if values else None
+
+
+#: table name -> (paper.row -> the paper's values for that row); Figs. 2-6 are curves without printed values
+REFERENCES = {"srnet_table5": reference_table5}
