@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,21 @@ def read_records(path: str | Path) -> list[Any]:
     return out
 
 
+def complete_records(path: str | Path, timeout: float = 60.0) -> list[Any]:
+    """The records of a finished run file: waits until its ``exit`` record is on disk (on a loaded machine the
+    W&B service may still be flushing when ``wandb.finish()`` has returned in the writing process)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = read_records(path)
+        if any(rec.WhichOneof("record_type") == "exit" for rec in records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.5)
+
+
 def run_summary(path: str | Path) -> dict[str, Any]:
-    """The run record (tags, group, job type), the final summary and every history key of a run file."""
+    """The run record (tags, group, job type), the final summary and every history key of a finished run file."""
     info: dict[str, Any] = {"summary": {}, "history_keys": set(), "tags": [], "group": "", "job_type": ""}
-    for rec in read_records(path):
+    for rec in complete_records(path):
         kind = rec.WhichOneof("record_type")
         if kind == "run":
             info.update(tags=list(rec.run.tags), group=rec.run.run_group, job_type=rec.run.job_type)
