@@ -8,13 +8,14 @@
 #   then compresslab-table hpmkd_main hpmkd_ablation hpmkd_time
 #
 #   bash scripts/reproduce_hpmkd.sh            # everything (a fresh SOM store under the log dir), then the tables
-#   bash scripts/reproduce_hpmkd.sh --smoke    # every stage once: 1 seed, 1 epoch of 2 batches, temporary log dir
+#   bash scripts/reproduce_hpmkd.sh --smoke    # every stage once: 1 seed, 1 epoch of 2 batches, temporary log dir ($SMOKE_LOG_DIR if set)
 # Sweeps run on the joblib launcher (HPMKD_JOBS parallel jobs, default 2); on SLURM use the experiment files with
 # hydra/launcher=submitit_slurm instead (see conf/experiment/hpmkd/cifar*.yaml). Extra arguments go to every
 # compresslab-train call (e.g. trainer=gpu). The log dir is $COMPRESSLAB_LOG_DIR or logs/; move earlier HPM-KD
 # runs away first, or the tables count them as extra seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_smoke.sh
 BIN="${COMPRESSLAB_BIN:-.venv/bin}"
 SEEDS="1,2,3"
 TEACHER_SEEDS="0,1,2"   # always three: AWMT mixes three teachers
@@ -30,8 +31,7 @@ if [[ "${1:-}" == "--smoke" ]]; then
   shift
   SMOKE=1
   SEEDS="1"; TABLES="tabular/breast_cancer"; ABLATE="pdc"; ABLATE_DATA="tabular/breast_cancer"
-  LOG_DIR="$(mktemp -d)"
-  trap 'rm -rf "$LOG_DIR"' EXIT
+  smoke_log_dir
   # real (tiny) epochs, not fast_dev_run: the teacher runs must write the checkpoints the students load
   EXTRA+=(trainer.max_epochs=1 trainer.limit_train_batches=2 trainer.limit_val_batches=1 trainer.limit_test_batches=1
           measure.enabled=false)

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Reduced-scale RNNPool Table 2 (MobileNetV2 family, every downsampling row × 3 seeds) on CPU, then the table.
 #   bash scripts/reproduce_rnnpool_table2.sh            # 21 runs, ~35 min on 2 CPU cores
-#   bash scripts/reproduce_rnnpool_table2.sh --smoke    # every row once, 1 batch (checks the pipeline)
+#   bash scripts/reproduce_rnnpool_table2.sh --smoke    # every row once, 1 batch, temporary log dir ($SMOKE_LOG_DIR if set)
 # Extra arguments are passed to compresslab-train (e.g. hydra/launcher=joblib hydra.launcher.n_jobs=4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_smoke.sh
 BIN="${COMPRESSLAB_BIN:-.venv/bin}"
 SEEDS="1,2,3"
 EXTRA=()
 if [[ "${1:-}" == "--smoke" ]]; then
   shift
   SEEDS="1"
-  EXTRA=(+trainer.fast_dev_run=true measure.enabled=false)
+  smoke_log_dir
+  EXTRA=(+trainer.fast_dev_run=true measure.enabled=false paths.log_dir="$LOG_DIR")
 fi
 ROWS=(
   "model.net.downsample=none model.net.last_layer_rnnpool=false,true"

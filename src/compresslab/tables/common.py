@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,37 @@ from pathlib import Path
 from typing import Any
 
 from compresslab.utils.io import atomic_write_text
+
+#: a header naming the paper's (or the draft's) own value: "Paper acc %", "Params M (paper)", "Draft Δ pp"
+_PAPER_HEADER = re.compile(r"^(paper|draft)\b|\(paper\b", re.IGNORECASE)
+_CELLS_LINE = re.compile(
+    r"^Cells: (\d+) exact, (\d+) trained, (\d+) missing, (\d+) from the paper\.$", re.MULTILINE
+)
+
+
+def cell_kind(header: str, cell: str, trained_columns: Iterable[str] = ()) -> str | None:
+    """What a cell holds: ``missing`` (a trained value without its run), ``paper`` (a value copied from the paper,
+    under a "Paper …" / "… (paper)" header), ``trained`` (mean ± std over runs, or a column the table declares as
+    derived from trained values), ``exact`` (computed: counts, closed forms); None for an empty cell."""
+    if cell in ("", "–", "-") or (cell.startswith("*") and cell.endswith("*")):  # empty, or a sub-header
+        return None
+    if cell.startswith("missing"):
+        return "missing"
+    if _PAPER_HEADER.search(header):
+        return "paper"
+    if "±" in cell or header in trained_columns:
+        return "trained"
+    return "exact"
+
+
+def parse_cell_counts(markdown: str) -> dict[str, int] | None:
+    """The counts a table's markdown states on its ``Cells:`` line (None for a file written before it had one)."""
+    match = _CELLS_LINE.search(markdown)
+    return (
+        None
+        if match is None
+        else dict(zip(("exact", "trained", "missing", "paper"), map(int, match.groups())))
+    )
 
 
 @dataclass
@@ -32,6 +64,21 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: draws the table's figure into the given .png path (written as ``<name>.png`` beside the md/csv)
     figure: Callable[[Path], None] | None = None
+    #: headers of columns derived from trained values (Δ pp, retention, ratios) that carry no "±"
+    trained_columns: tuple[str, ...] = ()
+    #: the leading columns that name the row (task, method, sparsity …), not counted as cells
+    label_columns: int = 1
+
+    def cell_counts(self) -> dict[str, int]:
+        """How many cells (the row labels excluded) are exact, trained, missing, or the paper's values."""
+        counts = dict.fromkeys(("exact", "trained", "missing", "paper"), 0)
+        n = self.label_columns
+        for row in self.rows:
+            for head, cell in zip(self.header[n:], row[n:], strict=True):
+                kind = cell_kind(head, cell, self.trained_columns)
+                if kind is not None:
+                    counts[kind] += 1
+        return counts
 
     def markdown(self) -> str:
         lines = [
@@ -47,6 +94,12 @@ class Table:
             lines += ["", f"![{self.title}]({self.name}.png)"]
         if self.notes:
             lines += ["", "Notes:", ""] + [f"- {note}" for note in self.notes]
+        counts = self.cell_counts()
+        lines += [
+            "",
+            f"Cells: {counts['exact']} exact, {counts['trained']} trained, {counts['missing']} missing, "
+            f"{counts['paper']} from the paper.",
+        ]
         return "\n".join(lines) + "\n"
 
     def csv_text(self) -> str:

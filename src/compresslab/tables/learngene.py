@@ -211,6 +211,7 @@ def bases_table(log_dir: str | Path) -> Table:
         "Learngene Table 1: decomposition bases (all learngenes trained simultaneously)",
         f"{PAPER}, Table 1 (12 learngenes, 100 epochs, ImageNet-1K)",
         ["Basis", "Index", "Paper top-1 %", "Ours test acc % (reduced)"],
+        label_columns=2,
     )
     for basis, index in [(b, "shifted") for b in PAPER_BASES] + [("chebyshev", "text")]:
         accs = _test_accs(runs.get((basis, index), []))
@@ -313,6 +314,7 @@ def init_table(log_dir: str | Path) -> Table:
         "Learngene vs random initialisation at an equal fine-tuning budget (same depth, same architecture)",
         f"{PAPER}, Sec. 4.3 / TLEG (initialisation comparison)",
         ["Depth", "Learngene init (k=6) %", "Random init %", "Δ pp"],
+        trained_columns=("Δ pp",),
     )
     for d in HEATMAP_DEPTHS:
         lg = _test_accs(runs.get(("learngene", "free", d, 6), []))

@@ -187,6 +187,8 @@ def fig2_table(log_dir: str | Path) -> Table:
             *(f"Metric {i + 1}" for i in range(width)),
             "ID % of full std",
         ],
+        trained_columns=("ID % of full std",),
+        label_columns=4,
     )
     for key in tasks:
         task = TASKS[key]
@@ -353,6 +355,7 @@ def paradigms_table(log_dir: str | Path) -> Table:
         "SRNet Figs. 4-6: SRNets in the three paradigms and with OOD training data",
         f"{PAPER}, §4.3-4.5 (Figs. 4-6; curves only)",
         ["Task", "Paradigm", "Loss", "Sparsity %", "ID", "OOD"],
+        label_columns=4,
     )
     for key in tasks:
         task = TASKS[key]
