@@ -6,6 +6,9 @@ Draft §4.3 (``shared/papers/hpmkd.md`` §2.2):
   student); the intermediate models f_1 … f_{L−1} are members of the *student's* family, scaled in width (the
   width multiplier that gives |θ_i| parameters is solved for, :meth:`NetFamily.solve_width`), in depth (the
   candidate depth with the nearest count) or both (depth first, then width);
+* the family is any builder callable with a depth and/or a width argument (its ``_target_``): ``width_key=None``
+  makes a depth-only family (``mode=depth``), e.g. ``compresslab.learngene.recomposed``, whose members are
+  learngene recompositions of the chosen depth — so the chain's models are not necessarily random inits;
 * each step distils from the previous model with α·KL(f_{i−1} ‖ f_i) + (1 − α)·CE
   (:func:`compresslab.hpmkd.engine.kd_objective`);
 * the chain stops when the relative accuracy gain (Acc_i − Acc_{i−1}) / Acc_{i−1} falls below ε (default 0.01);
@@ -69,12 +72,19 @@ class NetFamily:
         spec: the student's ``model.net`` config (a ``_target_`` node; pass ``${model.net}`` with
             ``_recursive_: false`` on the family node so that it arrives as config, not as a module).
         width_key: the argument that sets the width: a number (multiplied, e.g. ``build_net``'s ``width``) or a
-            list of sizes (each multiplied and rounded, e.g. ``MLP``'s ``hidden``).
+            list of sizes (each multiplied and rounded, e.g. ``MLP``'s ``hidden``); None for a depth-only family
+            (members differ only in depth; the chain then needs ``mode=depth``).
         depth_key: the argument that sets the depth (``depth`` modes), or None.
+        count_on_meta: count parameters on members built on the meta device (no memory, no initialisation);
+            false for builders that read trained tensors (e.g. a learngene recomposition loads a checkpoint).
     """
 
     def __init__(
-        self, spec: Mapping[str, Any], width_key: str = "width", depth_key: str | None = "depth"
+        self,
+        spec: Mapping[str, Any],
+        width_key: str | None = "width",
+        depth_key: str | None = "depth",
+        count_on_meta: bool = True,
     ) -> None:
         if isinstance(spec, DictConfig):
             spec = OmegaConf.to_container(spec, resolve=True)  # type: ignore[assignment]
@@ -86,8 +96,15 @@ class NetFamily:
                 "set model.family.spec=${model.net} and model.family._recursive_=false.",
             )
         self.spec = {k: v for k, v in spec.items() if k not in ("_partial_",)}
-        self.width_key, self.depth_key = width_key, depth_key
-        base = self.spec.get(width_key, 1.0)
+        self.width_key, self.depth_key, self.count_on_meta = width_key, depth_key, bool(count_on_meta)
+        if width_key is None and depth_key is None:
+            raise ConfigError(
+                "model.family.width_key/depth_key",
+                (None, None),
+                "at least one of them (the argument that scales the net)",
+                "set width_key=width (build_net) or depth_key=depth (a depth-only family).",
+            )
+        base = 1.0 if width_key is None else self.spec.get(width_key, 1.0)
         if isinstance(base, numbers.Real) and not isinstance(base, bool):
             self.base_width: float | list[int] = float(base)
         elif isinstance(base, Sequence) and base and all(isinstance(v, numbers.Real) for v in base):
@@ -103,7 +120,15 @@ class NetFamily:
     def kwargs(self, mult: float = 1.0, depth: int | None = None) -> dict[str, Any]:
         """The net's config with width × ``mult`` and, if given, ``depth``."""
         out = dict(self.spec)
-        if isinstance(self.base_width, list):
+        if self.width_key is None:
+            if not math.isclose(mult, 1.0):
+                raise ConfigError(
+                    "model.chain.mode",
+                    f"width multiplier {mult:g}",
+                    "width 1 for a depth-only family (model.family.width_key=null)",
+                    "set model.chain.mode=depth with model.chain.depths.",
+                )
+        elif isinstance(self.base_width, list):
             out[self.width_key] = [max(1, int(round(v * mult))) for v in self.base_width]
         else:
             out[self.width_key] = self.base_width * mult
@@ -119,6 +144,8 @@ class NetFamily:
 
     def params(self, mult: float = 1.0, depth: int | None = None) -> int:
         """Parameter count of the member (built on the meta device: no memory, no initialisation cost)."""
+        if not self.count_on_meta:
+            return count_params(self.build(mult, depth))
         try:
             with torch.device("meta"):
                 return count_params(self.build(mult, depth))
@@ -129,7 +156,7 @@ class NetFamily:
         """Architecture name of a member (the SOM model-cache key's ``arch``): the target, a digest of the other
         arguments (input shape, classes, depth, …) and the width."""
         kw = self.kwargs(mult, depth)
-        width = kw.pop(self.width_key)
+        width = kw.pop(self.width_key) if self.width_key is not None else mult
         digest = hashlib.sha1(json.dumps(kw, sort_keys=True, default=str).encode()).hexdigest()[:8]
         shown = width if isinstance(width, list) else round(float(width), 6)
         return f"{self.spec['_target_'].rsplit('.', 1)[-1]}[{digest}]w={shown}"
@@ -155,6 +182,13 @@ class NetFamily:
         if not (isinstance(target, numbers.Real) and target > 0):
             raise ConfigError(
                 "pdc.target_params", target, "a parameter count > 0", "check the teacher/student."
+            )
+        if self.width_key is None:
+            raise ConfigError(
+                "model.chain.mode",
+                "width or mixed",
+                "mode=depth for a depth-only family (model.family.width_key=null)",
+                "set model.chain.mode=depth and model.chain.depths=[...].",
             )
         cache: dict[float, int] = {}
 

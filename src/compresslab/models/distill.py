@@ -4,7 +4,8 @@
   (Hinton et al. 2015; with τ = 1 and equal weights it is the Learngene paper's Eq. 6–8, "following MiniViT").
 * :func:`load_run_net` — the ``model.net`` of a finished compresslab run (its resolved config + checkpoint), so a
   teacher "trained by this codebase" is one config line: ``teacher: {_target_: compresslab.models.load_run_net,
-  run_dir: logs/...}``. Any ``nn.Module`` factory works the same (``timm.create_model`` with ``pretrained`` or
+  run_dir: logs/...}``; :func:`load_table_run_net` finds the run by its ``paper.table``/``paper.row``/``seed``
+  (for runs of multirun sweeps, whose directories carry a time stamp). Any ``nn.Module`` factory works the same (``timm.create_model`` with ``pretrained`` or
   ``checkpoint_path`` for full-scale teachers).
 """
 
@@ -157,6 +158,32 @@ def load_run_net(run_dir: str | Path, checkpoint: str = "best", eval_mode: bool 
     state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
     net.load_state_dict({k[len("net.") :]: v for k, v in state.items() if k.startswith("net.")})
     return net.eval() if eval_mode else net
+
+
+def find_run_dir(log_dir: str | Path, table: str, row: str, seed: int) -> Path:
+    """The directory of the finished run with ``paper.table == table``, ``paper.row == row`` and ``seed``.
+
+    Several matches (a row run twice): the most recently written ``metrics.json`` wins.
+    """
+    from compresslab.tables.common import collect_runs  # tables import models: import here, not at the top
+
+    matches = [r for r in collect_runs(log_dir, table) if r.get("paper.row") == row and r.get("seed") == seed]
+    if not matches:
+        rows = sorted({str(r.get("paper.row")) for r in collect_runs(log_dir, table)})
+        raise ConfigError(
+            "run (paper.table, paper.row, seed)",
+            (table, row, seed),
+            f"a finished run under {log_dir} (rows of {table} found there: {rows or 'none'})",
+            "train that run first (its experiment's header comment names the command).",
+        )
+    return max(matches, key=lambda r: (r.path / "metrics.json").stat().st_mtime).path
+
+
+def load_table_run_net(
+    log_dir: str | Path, table: str, row: str, seed: int, checkpoint: str = "best"
+) -> nn.Module:
+    """:func:`load_run_net` of the run that :func:`find_run_dir` finds (a teacher named by its table cell)."""
+    return load_run_net(find_run_dir(log_dir, table, row, seed), checkpoint)
 
 
 def warmup_cosine(

@@ -1,4 +1,4 @@
-"""SRNet mask training: binary masks on the Linear weights of an unmodified transformers BERT/RoBERTa.
+"""SRNet mask training: binary masks on the Linear weights of an unmodified transformer (BERT/RoBERTa, timm ViT).
 
 The method in one file (srnet.md §1; equation numbers are the paper's, arXiv:2210.05211):
 
@@ -29,7 +29,9 @@ The method in one file (srnet.md §1; equation numbers are the paper's, arXiv:22
 
 What gets masked (srnet.md §1.2): Q, K, V, attention-output, intermediate and output dense layers of every
 encoder layer; the pooler and the classifier optionally (the official code masks both). Embeddings, biases and
-LayerNorms are never masked. Masks are ``torch.nn.utils.parametrize`` parametrizations, so the host model's
+LayerNorms are never masked. Other hosts name their matrices differently: :data:`TARGET_FAMILIES` says which
+Linears are "the per-layer matrices" per host family (``bert``; ``timm_vit``: qkv, proj, fc1, fc2 of every block,
+the ``head`` as the classifier), detected from the module names by default. Masks are ``torch.nn.utils.parametrize`` parametrizations, so the host model's
 classes are untouched; a mask file is a plain state dict ``{"<linear name>.weight": bool tensor}``.
 
 The fixed-mask parametrization :class:`FixedMask` serves IMP and re-training a subnetwork in isolation
@@ -64,6 +66,33 @@ _LAYER_RE = re.compile(
 )
 _POOLER_RE = re.compile(r"(^|\.)pooler\.dense$")
 _CLASSIFIER_RE = re.compile(r"^classifier(\.|$)")
+
+
+@dataclass(frozen=True)
+class TargetFamily:
+    """Which Linear layers of a host family are masked, by qualified module name.
+
+    ``layer`` matches the per-block matrices (group 1 = the block index), ``pooler`` the optional pooler,
+    ``classifier`` the optional classification head (``None``: the family has no such module).
+    """
+
+    layer: re.Pattern[str]
+    pooler: re.Pattern[str] | None
+    classifier: re.Pattern[str] | None
+    example: str  # a layer name, for error messages
+
+
+#: host family -> its targets; ``target_linears(..., family="auto")`` picks the first family that matches
+TARGET_FAMILIES: dict[str, TargetFamily] = {
+    "bert": TargetFamily(_LAYER_RE, _POOLER_RE, _CLASSIFIER_RE, "bert.encoder.layer.0.attention.self.query"),
+    # timm VisionTransformer blocks: fused QKV, attention output, MLP in/out (the BERT six, with Q/K/V fused)
+    "timm_vit": TargetFamily(
+        re.compile(r"(?:^|\.)blocks\.(\d+)\.(attn\.qkv|attn\.proj|mlp\.fc1|mlp\.fc2)$"),
+        None,
+        re.compile(r"(?:^|\.)head$"),
+        "blocks.0.attn.qkv",
+    ),
+}
 
 
 # ============================================================================================ checks and counts
@@ -258,42 +287,74 @@ def check_init_args(init: str, control: str, alpha: float, phi: float) -> None:
 
 
 # ============================================================================================ targets
+def target_family(model: nn.Module, family: str = "auto") -> TargetFamily:
+    """The :class:`TargetFamily` named ``family``, or (``auto``) the first whose layer names ``model`` has.
+
+    Raises:
+        ConfigError: an unknown family name, or (``auto``) a model that matches none of them.
+    """
+    if family != "auto":
+        if family not in TARGET_FAMILIES:
+            raise ConfigError(
+                "model.target_family",
+                family,
+                f"'auto' or one of {sorted(TARGET_FAMILIES)}",
+                "leave it 'auto' (detected from the module names).",
+            )
+        return TARGET_FAMILIES[family]
+    names = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    for fam in TARGET_FAMILIES.values():
+        if any(fam.layer.search(n) for n in names):
+            return fam
+    raise ConfigError(
+        "model.net",
+        type(model).__name__,
+        "a transformers BERT/RoBERTa model (layers named '*.encoder.layer.<i>.attention.self.query' etc.) or a "
+        "timm ViT (layers named '*.blocks.<i>.attn.qkv' etc.)",
+        "use a BertForSequenceClassification / RobertaForSequenceClassification checkpoint or a timm "
+        "VisionTransformer, or add the host's names to compresslab.srnet.masks.TARGET_FAMILIES.",
+    )
+
+
 def target_linears(
     model: nn.Module,
     pooler: bool = True,
     classifier: bool = True,
     layers: Iterable[int] | None = None,
+    family: str = "auto",
 ) -> dict[str, nn.Linear]:
-    """The Linear layers SRNet masks, by qualified name in ``model`` (a transformers ``*ForSequenceClassification``).
+    """The Linear layers SRNet masks, by qualified name in ``model`` (a transformers ``*ForSequenceClassification``
+    or a timm ViT; ``family`` as :func:`target_family`).
 
-    Encoder layers: Q, K, V, attention output, intermediate, output (of ``layers`` only when given); then
+    BERT encoder layers: Q, K, V, attention output, intermediate, output (of ``layers`` only when given); then
     ``*.pooler.dense`` (BERT) when ``pooler`` and ``classifier*`` Linears (BERT's ``classifier``, RoBERTa's
-    ``classifier.dense``/``classifier.out_proj``) when ``classifier``.
+    ``classifier.dense``/``classifier.out_proj``) when ``classifier``. timm ViT blocks: ``attn.qkv``,
+    ``attn.proj``, ``mlp.fc1``, ``mlp.fc2``; ``head`` when ``classifier``.
 
     Raises:
-        ConfigError: ``model`` has no BERT/RoBERTa encoder layers.
+        ConfigError: ``model`` has no layers of the family (of ``layers``, when given).
     """
+    fam = target_family(model, family)
     wanted = None if layers is None else {int(i) for i in layers}
     out: dict[str, nn.Linear] = {}
     for name, module in model.named_modules():
         if not isinstance(module, nn.Linear):
             continue
-        if m := _LAYER_RE.search(name):
+        if m := fam.layer.search(name):
             if wanted is None or int(m.group(1)) in wanted:
                 out[name] = module
-        elif _POOLER_RE.search(name):
+        elif fam.pooler is not None and fam.pooler.search(name):
             if pooler:
                 out[name] = module
-        elif _CLASSIFIER_RE.search(name) and classifier:
+        elif fam.classifier is not None and fam.classifier.search(name) and classifier:
             out[name] = module
-    if not any(_LAYER_RE.search(n) for n in out):
+    if not any(fam.layer.search(n) for n in out):
         raise ConfigError(
             "model.net",
             type(model).__name__,
-            "a transformers BERT/RoBERTa model whose encoder layers are named "
-            "'*.encoder.layer.<i>.attention.self.query' etc."
+            f"a model whose per-layer Linears are named like '*{fam.example}'"
             + (f" (layers {sorted(wanted)})" if wanted is not None else ""),
-            "use a BertForSequenceClassification / RobertaForSequenceClassification checkpoint.",
+            "pick layers the model has, or a model of that family.",
         )
     return out
 
@@ -330,20 +391,30 @@ def attach_masks(
     classifier: bool = True,
     train_classifier: bool = False,
     layers: Iterable[int] | None = None,
+    family: str = "auto",
 ) -> dict[str, BinaryMask]:
     """Freeze every parameter of ``model`` and register a :class:`BinaryMask` on each target Linear's weight.
 
     After this, the only trainable tensors are the scores (and the classifier when ``train_classifier``, as the
-    official ``--train_classifier``; the scripts leave it false). Returns Linear name → mask.
+    official ``--train_classifier``; the scripts leave it false). ``family``: the host's target names
+    (:func:`target_family`). Returns Linear name → mask.
     """
     sparsity = check_sparsity(sparsity)
     check_init_args(init, control, alpha, phi)
-    targets = target_linears(model, pooler, classifier, layers)
+    fam = target_family(model, family)
+    targets = target_linears(model, pooler, classifier, layers, family)
     _check_unmasked(model, targets)
     model.requires_grad_(False)
     if train_classifier:
+        if fam.classifier is None:
+            raise ConfigError(
+                "model.train_classifier",
+                True,
+                "false for a host family without a classifier",
+                "set it false.",
+            )
         for name, p in model.named_parameters():
-            if _CLASSIFIER_RE.search(name):
+            if fam.classifier.search(name.rsplit(".", 1)[0]):  # "<classifier module>.<weight|bias>"
                 p.requires_grad_(True)
     masks: dict[str, BinaryMask] = {}
     for name, linear in targets.items():
@@ -351,6 +422,26 @@ def attach_masks(
         parametrize.register_parametrization(linear, "weight", mask)
         masks[name] = mask
     return masks
+
+
+def masked(
+    net: nn.Module,
+    sparsity: float = 0.5,
+    init: Init = "hard",
+    control: Control = "topk",
+    alpha: float = 2.0,
+    phi: float = 0.01,
+    pooler: bool = True,
+    classifier: bool = False,
+    train_classifier: bool = False,
+    family: str = "auto",
+) -> nn.Module:
+    """``net`` with :func:`attach_masks` applied: a ``model.net`` for any classifier module (CE on the masked
+    network; only the scores, and the head when ``train_classifier``, are trained)."""
+    attach_masks(
+        net, sparsity, init, control, alpha, phi, pooler, classifier, train_classifier, family=family
+    )
+    return net
 
 
 def attach_fixed_masks(
@@ -580,6 +671,7 @@ __all__ = [
     "kth_smallest",
     "load_mask_file",
     "mask_state_dict",
+    "masked",
     "masks_of",
     "pruned_count",
     "realised_sparsity",
@@ -587,6 +679,9 @@ __all__ = [
     "remove_masks",
     "save_masks",
     "set_sparsity",
+    "target_family",
     "target_linears",
     "topk_keep",
+    "TARGET_FAMILIES",
+    "TargetFamily",
 ]

@@ -2,12 +2,18 @@
 
 from typing import Any
 
-from compresslab.tables import hpmkd, learngene, rnnpool, srnet
+from compresslab.tables import cross, hpmkd, learngene, rnnpool, srnet
 from compresslab.tables.common import Table, collect_runs
 
-TABLES = {**learngene.TABLES, **hpmkd.TABLES, **rnnpool.TABLES, **srnet.TABLES}
+TABLES = {**learngene.TABLES, **hpmkd.TABLES, **rnnpool.TABLES, **srnet.TABLES, **cross.TABLES}
 #: table name -> (paper.row -> the paper's values for that row, or None)
-REFERENCES = {**learngene.REFERENCES, **hpmkd.REFERENCES, **rnnpool.REFERENCES, **getattr(srnet, 'REFERENCES', {})}
+REFERENCES = {
+    **learngene.REFERENCES,
+    **hpmkd.REFERENCES,
+    **rnnpool.REFERENCES,
+    **getattr(srnet, "REFERENCES", {}),
+    **cross.REFERENCES,
+}
 
 
 def paper_reference(table: str, row: str) -> dict[str, Any] | None:
