@@ -9,10 +9,11 @@
 # Seeds 1-3. Runtime: about 3 CPU-hours per seed on an idle 2-core machine (≈ 60 runs of 2-4 min); SEEDS=1 for a
 # first look. The bias-only model is fitted once (logs/srnet_reduced/bias_word_overlap.pt) by the first run needing it.
 #   bash scripts/reproduce_srnet.sh            # everything, then the tables
-#   bash scripts/reproduce_srnet.sh --smoke    # every stage once, a few batches, in a temporary log dir
+#   bash scripts/reproduce_srnet.sh --smoke    # every stage once, a few batches, in a temporary log dir ($SMOKE_LOG_DIR if set)
 # Extra arguments go to every compresslab-train call (e.g. trainer=gpu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_smoke.sh
 BIN="${COMPRESSLAB_BIN:-.venv/bin}"
 SEEDS="${SEEDS:-1,2,3}"
 SPARSITIES="0.2,0.5,0.7,0.9"
@@ -23,8 +24,7 @@ if [[ "${1:-}" == "--smoke" ]]; then
   shift
   SMOKE=1
   SEEDS="1"; SPARSITIES="0.5"; PARADIGM_S="0.5"
-  LOG_DIR="$(mktemp -d)"
-  trap 'rm -rf "$LOG_DIR"' EXIT
+  smoke_log_dir
   # real (tiny) epochs, not fast_dev_run: later stages start from the checkpoints and masks earlier ones write
   EXTRA+=(paths.log_dir="$LOG_DIR" trainer.max_epochs=1 trainer.limit_train_batches=4 trainer.limit_val_batches=1
           trainer.limit_test_batches=1 callbacks.rich_progress_bar=null)

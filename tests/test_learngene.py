@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -227,18 +226,6 @@ def test_ict_chain_recompose_cli_and_finetune(tmp_path):
         "model.net.k=2",
         *common,
     )
-
-
-@pytest.mark.slow
-def test_reproduce_script_smoke():
-    proc = subprocess.run(
-        ["bash", "scripts/reproduce_learngene.sh", "--smoke"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
 
 
 def test_tables_fill_exact_cells_and_name_missing_commands(tmp_path):

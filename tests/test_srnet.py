@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +42,8 @@ from compresslab.srnet.masks import (
 from compresslab.srnet.module import NLUClassifier, linear_warmup_decay
 from compresslab.tables import srnet as sr_tables
 from compresslab.utils.errors import ConfigError, DataError
-from compresslab.utils.hydra_app import CONF_DIR, PROJECT_ROOT
-from tests.conftest import FAST, QUIET_CLI, compose_cfg, run_cli
+from compresslab.utils.hydra_app import CONF_DIR
+from tests.conftest import FAST, compose_cfg
 
 
 def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 50, seed: int = 0):
@@ -538,26 +537,6 @@ def test_every_srnet_experiment_composes_and_validates(tmp_path):
 
 
 @pytest.mark.slow
-def test_fast_dev_run_of_every_reduced_srnet_experiment(tmp_path):
-    """Every reduced experiment runs (fast_dev_run) on the real MiniLM, after the stages it builds on."""
-    common = [f"paths.log_dir={tmp_path}", *QUIET_CLI, "data.dataset.n_train=64"]
-    tiny = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-            "trainer.limit_test_batches=1"]  # fmt: skip
-    run_cli("train", "experiment=srnet/reduced_finetune", *common, *tiny)  # a checkpoint for paradigm a
-    run_cli("train", "experiment=srnet/reduced_mask", "model.loss=poe", "model.sparsity=0.5", *common, *tiny)
-    for exp in SRNET_EXPERIMENTS:
-        if exp.startswith("srnet/reduced_"):
-            run_cli(
-                "train",
-                f"experiment={exp}",
-                *common,
-                "+trainer.fast_dev_run=true",
-                "hydra.run.dir=" + str(tmp_path / "fdr" / exp),
-            )
-    assert (tmp_path / "srnet_reduced" / "bias_word_overlap.pt").is_file()
-
-
-@pytest.mark.slow
 def test_full_scale_configs_point_at_bert_base_with_the_papers_settings(tmp_path):
     from hydra.core.global_hydra import GlobalHydra
 
@@ -574,16 +553,3 @@ def test_full_scale_configs_point_at_bert_base_with_the_papers_settings(tmp_path
         assert cfg.model.optimizer.lr == lr and cfg.trainer.val_check_interval == interval
         assert cfg.trainer.max_epochs == epochs and cfg.model.select_metric == select
         assert cfg.model.net.pretrained.endswith("bert-base-uncased") and cfg.model.select_start == 0.7
-
-
-@pytest.mark.slow
-def test_reproduce_script_smoke():
-    proc = subprocess.run(
-        ["bash", "scripts/reproduce_srnet.sh", "--smoke"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
-    assert "smoke: srnet tables build" in proc.stdout

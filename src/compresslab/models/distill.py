@@ -161,7 +161,8 @@ def load_run_net(run_dir: str | Path, checkpoint: str = "best", eval_mode: bool 
 
 
 def find_run_dir(log_dir: str | Path, table: str, row: str, seed: int) -> Path:
-    """The directory of the finished run with ``paper.table == table``, ``paper.row == row`` and ``seed``.
+    """The directory of the finished run with ``paper.table == table``, ``paper.row == row`` and ``seed`` that
+    holds a checkpoint (a fast-dev-run writes none).
 
     Several matches (a row run twice): the most recently written ``metrics.json`` wins.
     """
@@ -176,7 +177,15 @@ def find_run_dir(log_dir: str | Path, table: str, row: str, seed: int) -> Path:
             f"a finished run under {log_dir} (rows of {table} found there: {rows or 'none'})",
             "train that run first (its experiment's header comment names the command).",
         )
-    return max(matches, key=lambda r: (r.path / "metrics.json").stat().st_mtime).path
+    with_ckpt = [r for r in matches if any((r.path / "checkpoints").glob("*.ckpt"))]
+    if not with_ckpt:
+        raise ConfigError(
+            "run (paper.table, paper.row, seed)",
+            (table, row, seed),
+            f"a run with a checkpoint; {len(matches)} match(es) under {log_dir} hold none (fast_dev_run writes none)",
+            "train that row for real (without +trainer.fast_dev_run).",
+        )
+    return max(with_ckpt, key=lambda r: (r.path / "metrics.json").stat().st_mtime).path
 
 
 def load_table_run_net(
