@@ -167,11 +167,15 @@ def test_rnnpool_student_counts_vs_its_base_teacher():
 
 
 # ------------------------------------------------------------------------------------------- run lookup, table
-def _fake_run(root: Path, name: str, table: str, row: str, seed: int, acc: float) -> Path:
+def _fake_run(
+    root: Path, name: str, table: str, row: str, seed: int, acc: float, checkpoint: bool = True
+) -> Path:
     run = root / name
-    run.mkdir(parents=True)
+    (run / "checkpoints").mkdir(parents=True)
     cfg = {"seed": seed, "paper": {"table": table, "row": row, "scale": "reduced"}}
     (run / "metrics.json").write_text(json.dumps({"metrics": {"test/acc": acc}, "config": cfg}))
+    if checkpoint:
+        (run / "checkpoints" / "last.ckpt").write_bytes(b"")
     return run
 
 
@@ -181,6 +185,28 @@ def test_find_run_dir_by_table_row_and_seed(tmp_path):
     assert find_run_dir(tmp_path, "rnnpool_table2", "none+last_layer_rnnpool=False", 2) == want
     with pytest.raises(ConfigError, match=r"none\+last_layer_rnnpool=False"):
         find_run_dir(tmp_path, "rnnpool_table2", "none+last_layer_rnnpool=False", 3)
+    # a fast-dev-run of the row (no checkpoint) is no teacher, even when it is the newest
+    _fake_run(
+        tmp_path,
+        "multiruns/t1/0",
+        "rnnpool_table2",
+        "none+last_layer_rnnpool=False",
+        2,
+        0.1,
+        checkpoint=False,
+    )
+    assert find_run_dir(tmp_path, "rnnpool_table2", "none+last_layer_rnnpool=False", 2) == want
+    _fake_run(
+        tmp_path,
+        "multiruns/t1/1",
+        "rnnpool_table2",
+        "none+last_layer_rnnpool=False",
+        4,
+        0.1,
+        checkpoint=False,
+    )
+    with pytest.raises(ConfigError, match="fast_dev_run writes none"):
+        find_run_dir(tmp_path, "rnnpool_table2", "none+last_layer_rnnpool=False", 4)
 
 
 def test_cross_table_cells(tmp_path):
