@@ -173,6 +173,11 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+def metric_values(runs: Iterable[Run], key: str = "test/acc") -> list[float]:
+    """``key`` of every run that logged it (runs without it are skipped, not counted as 0)."""
+    return [v for r in runs if (v := r.metric(key)) is not None]
+
+
 def fmt_mean_std(values: list[float], scale: float = 100.0, digits: int = 1) -> str:
     """``mean ± std (n=k)`` of ``values × scale``."""
     mean, std = mean_std([v * scale for v in values])

@@ -28,7 +28,7 @@ from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
 from compresslab.rnnpool.models import mobilenetv2
 from compresslab.srnet.masks import pruned_count, target_linears
-from compresslab.tables.common import Run, Table, collect_runs, fmt_mean_std, mean_std, missing
+from compresslab.tables.common import Run, Table, collect_runs, fmt_mean_std, mean_std, metric_values, missing
 
 SOURCE = "compresslab cross-method experiments (no paper has them)"
 COMMAND = "bash scripts/reproduce_cross.sh"
@@ -80,10 +80,6 @@ def _fmt_count(value: int) -> str:
     return f"{value / 1e6:.3f}M" if value >= 1e6 else f"{value / 1e3:.1f}K"
 
 
-def _accs(runs: list[Run]) -> list[float]:
-    return [a for r in runs if (a := r.metric("test/acc")) is not None]
-
-
 def _reduced(log_dir: str | Path, table: str) -> Callable[[str], list[Run]]:
     """row -> the reduced-scale runs of ``table`` with ``paper.row == row``."""
     runs = [r for r in collect_runs(log_dir, table) if r.get("paper.scale") == "reduced"]
@@ -105,7 +101,7 @@ def cross_table(log_dir: str | Path) -> Table:
     def add(
         exp: str, model: str, training: str, params: str, counts: tuple, runs: list[Run], cmd: str
     ) -> float:
-        accs = _accs(runs)
+        accs = metric_values(runs)
         table.rows.append(
             [
                 exp,

@@ -23,6 +23,7 @@ from compresslab.tables.common import (
     fmt_mean_std,
     group_runs,
     mean_std,
+    metric_values,
     missing,
 )
 
@@ -151,10 +152,6 @@ def cost_table(log_dir: str | Path) -> Table:
 
 
 # ------------------------------------------------------------------------------------------ trained tables
-def _test_accs(runs: list[Run]) -> list[float]:
-    return [a for r in runs if (a := r.metric("test/acc")) is not None]
-
-
 def _reduced(table: str, log_dir: str | Path) -> list[Run]:
     return [r for r in collect_runs(log_dir, table) if r.get("paper.scale") == "reduced"]
 
@@ -175,11 +172,11 @@ def ict_table(log_dir: str | Path) -> Table:
     pairs = [(1, 1), (2, 2), (4, 4), (6, 12)]
     means = []
     for ours_k, paper_k in pairs:
-        accs = _test_accs(ict.get(ours_k, []))
+        accs = metric_values(ict.get(ours_k, []))
         means.append(mean_std(accs)[0] if accs else math.nan)
         cell = fmt_mean_std(accs) if accs else missing(REDUCED_COMMAND)
         table.rows.append([f"ICT {ours_k} / {paper_k}", f"{PAPER_ICT[paper_k]:.2f}", cell])
-    accs = _test_accs(sct)
+    accs = metric_values(sct)
     table.rows.append(
         [
             "SCT 6 / 12 (all at once)",
@@ -214,7 +211,7 @@ def bases_table(log_dir: str | Path) -> Table:
         label_columns=2,
     )
     for basis, index in [(b, "shifted") for b in PAPER_BASES] + [("chebyshev", "text")]:
-        accs = _test_accs(runs.get((basis, index), []))
+        accs = metric_values(runs.get((basis, index), []))
         paper = f"{PAPER_BASES[basis]:.2f}" if index == "shifted" else "–"
         cmd = f"compresslab-train -m experiment=learngene/reduced_sct model.net.basis={basis} model.net.index={index}"
         table.rows.append([basis, index, paper, fmt_mean_std(accs) if accs else missing(cmd + " seed=1,2,3")])
@@ -245,7 +242,7 @@ def _finetune_runs(log_dir: str | Path) -> dict[tuple[str, str, int, int], list[
 def heatmap_table(log_dir: str | Path) -> Table:
     runs = _finetune_runs(log_dir)
     grid = [
-        [mean_std(_test_accs(runs.get(("learngene", "free", d, k), [])))[0] for k in HEATMAP_KS]
+        [mean_std(metric_values(runs.get(("learngene", "free", d, k), [])))[0] for k in HEATMAP_KS]
         for d in HEATMAP_DEPTHS
     ]  # [depth, k] mean test acc (nan = missing)
     table = Table(
@@ -257,7 +254,7 @@ def heatmap_table(log_dir: str | Path) -> Table:
     for d in HEATMAP_DEPTHS:
         cells = []
         for k in HEATMAP_KS:
-            accs = _test_accs(runs.get(("learngene", "free", d, k), []))
+            accs = metric_values(runs.get(("learngene", "free", d, k), []))
             cmd = f"{REDUCED_COMMAND} (model.net.depth={d} model.net.k={k})"
             cells.append(fmt_mean_std(accs) if accs else missing(cmd))
         table.rows.append([f"L={d}", *cells])
@@ -317,8 +314,8 @@ def init_table(log_dir: str | Path) -> Table:
         trained_columns=("Δ pp",),
     )
     for d in HEATMAP_DEPTHS:
-        lg = _test_accs(runs.get(("learngene", "free", d, 6), []))
-        rnd = _test_accs(runs.get(("random", "free", d, 6), []))
+        lg = metric_values(runs.get(("learngene", "free", d, 6), []))
+        rnd = metric_values(runs.get(("random", "free", d, 6), []))
         delta = f"{100 * (mean_std(lg)[0] - mean_std(rnd)[0]):+.1f}" if lg and rnd else "–"
         cmd = f"compresslab-train -m experiment=learngene/reduced_finetune model.net.init=random model.net.depth={d}"
         table.rows.append(

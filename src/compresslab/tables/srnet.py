@@ -20,7 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from compresslab.tables.common import Run, Table, collect_runs, fmt_mean_std, group_runs, mean_std, missing
+from compresslab.tables.common import (
+    Run,
+    Table,
+    collect_runs,
+    fmt_mean_std,
+    group_runs,
+    mean_std,
+    metric_values,
+    missing,
+)
 
 PAPER = "SRNet (Liu et al., NeurIPS 2022)"
 REDUCED_COMMAND = "bash scripts/reproduce_srnet.sh"
@@ -93,17 +102,13 @@ def row_key(run: Run) -> tuple[str, str, float] | None:
     return method, LOSS_NAMES.get(loss, loss), sparsity
 
 
-def _values(runs: list[Run], key: str) -> list[float]:
-    return [v for r in runs if (v := r.metric(key)) is not None]
-
-
 def _cell(runs: list[Run], key: str, command: str) -> str:
-    vals = _values(runs, key)
+    vals = metric_values(runs, key)
     return fmt_mean_std(vals) if vals else missing(command)
 
 
 def _mean(runs: list[Run], key: str) -> float:
-    return mean_std(_values(runs, key))[0] if runs else math.nan
+    return mean_std(metric_values(runs, key))[0] if runs else math.nan
 
 
 def _command(task: Task, method: str, loss: str, sparsity: float) -> str:
@@ -244,7 +249,7 @@ def _draw_curves(groups: dict, tasks: list[str], path: Path) -> None:
             for (method, loss), style in styles.items():
                 xs, ys, es = [], [], []
                 for s in SPARSITIES:
-                    vals = _values(groups.get((key, method, loss, s), []), metric)
+                    vals = metric_values(groups.get((key, method, loss, s), []), metric)
                     if vals:
                         m, sd = mean_std([100 * v for v in vals])
                         xs.append(100 * s)
@@ -255,7 +260,7 @@ def _draw_curves(groups: dict, tasks: list[str], path: Path) -> None:
                         xs, ys, yerr=es, fmt=style, label=f"{METHOD_LABEL[method]} ({loss})", capsize=2
                     )
             for loss, color in (("std", "C0"), ("poe", "C1")):
-                vals = _values(groups.get((key, "full", loss, 0.0), []), metric)
+                vals = metric_values(groups.get((key, "full", loss, 0.0), []), metric)
                 if vals:
                     ax.axhline(100 * mean_std(vals)[0], color=color, ls=":", label=f"full model ({loss})")
             ax.set_title(f"{task.name}: {label}", fontsize=9)
