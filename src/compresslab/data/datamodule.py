@@ -124,17 +124,22 @@ class DataModule(LightningDataModule):
 
     @property
     def val_names(self) -> list[str]:
-        return list(self._splits().val)
+        return list(self.loaded_splits().val)
 
     @property
     def test_names(self) -> list[str]:
-        return list(self._splits().test)
+        return list(self.loaded_splits().test)
 
-    def _splits(self) -> Splits:
+    def loaded_splits(self) -> Splits:
+        """The dataset's splits, loaded (and validated, :meth:`setup`) on first use: what a LightningModule reads
+        in its own ``setup`` (training examples for per-example tables, evaluation split names and sizes)."""
         if self.splits is None:
             self.setup()
         assert self.splits is not None
         return self.splits
+
+    #: the former private name, kept while callers move to :meth:`loaded_splits`
+    _splits = loaded_splits
 
     # ---------------------------------------------------------------------------------------------- hooks
     def check(self, world_size: int | None = None) -> None:
@@ -151,7 +156,7 @@ class DataModule(LightningDataModule):
             log.info(f"{self.dataset.name}: split sizes {self.splits.sizes()}")
 
     def train_dataloader(self) -> DataLoader:
-        ds = self._splits().train
+        ds = self.loaded_splits().train
         sampler = DistributedSampler(
             ds, num_replicas=self.world_size, rank=self.rank, shuffle=True, seed=self.seed, drop_last=False
         )
@@ -164,10 +169,10 @@ class DataModule(LightningDataModule):
         )
 
     def val_dataloader(self) -> list[DataLoader]:
-        return [self._eval_loader(ds) for ds in self._splits().val.values()]
+        return [self._eval_loader(ds) for ds in self.loaded_splits().val.values()]
 
     def test_dataloader(self) -> list[DataLoader]:
-        return [self._eval_loader(ds) for ds in self._splits().test.values()]
+        return [self._eval_loader(ds) for ds in self.loaded_splits().test.values()]
 
     def _eval_loader(self, ds: Dataset) -> DataLoader:
         # every sample exactly once over all ranks (no padding duplicates), so synced metrics are exact
