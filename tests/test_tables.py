@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from compresslab.tables import TABLES
 from compresslab.tables.cli import write_index
 from compresslab.tables.common import Table, cell_kind, parse_cell_counts
+from compresslab.tables.verdict import Claim, against, paired, parse_claims, ratio, t_interval
+from compresslab.tables.verdict import markdown as verdict_markdown
 
 
 def test_cell_kinds_follow_header_and_content():
@@ -49,3 +53,61 @@ def test_index_lists_every_registered_table_with_its_counts(tmp_path):
     row = next(line for line in index.splitlines() if line.startswith(f"| `{name}` |"))
     assert row.endswith(" | ".join(str(counts[k]) for k in ("exact", "trained", "missing", "paper")) + " |")
     assert index.count("not generated") == len(TABLES) - 1
+
+
+# ------------------------------------------------------------------------------------------------ verdicts
+def test_t_interval_matches_the_closed_form():
+    # diffs 1, 2, 3: mean 2, sd 1, n 3 -> 2 ± t(0.975, 2)·1/√3 = 2 ± 4.302653·0.577350 = 2 ± 2.484138
+    mean, low, high = t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and low == pytest.approx(-0.484138, abs=1e-6) and high == pytest.approx(4.484138, abs=1e-6)
+    # n = 2: 2 ± t(0.975, 1)·√2/√2 = 2 ± 12.706205
+    assert t_interval([1.0, 3.0])[1:] == pytest.approx((-10.706205, 14.706205), abs=1e-6)
+    with pytest.raises(ValueError, match="at least 2 values, got 1"):
+        t_interval([1.0])
+
+
+def test_paired_verdict_pairs_by_seed_and_decides_by_the_interval():
+    claim = Claim("A ≥ B")
+    b = {1: 0.50, 2: 0.60, 3: 0.70}
+    # A − B = +2, +3, +4 pp: 3 ± 2.484 -> [+0.52, +5.48], wholly above 0
+    holds = paired(claim, {1: 0.52, 2: 0.63, 3: 0.74, 9: 0.0}, b)  # seed 9 has no partner: not counted
+    assert (holds.outcome, holds.n) == ("holds", 3)
+    assert (holds.mean, holds.low, holds.high) == pytest.approx((3.0, 0.515862, 5.484138), abs=1e-6)
+    assert holds.label == "holds" and holds.interval == "+3.00 pp [+0.52, +5.48]"
+    # −2, −3, −4 pp: wholly below 0
+    assert paired(claim, {1: 0.48, 2: 0.57, 3: 0.66}, b).outcome == "contradicts"
+    # +1, +2, +3 pp: [−0.48, +4.48] straddles 0
+    straddles = paired(claim, {1: 0.51, 2: 0.62, 3: 0.73}, b)
+    assert straddles.label == "inconclusive (n=3)"
+    one = paired(claim, {1: 0.9}, b)
+    assert one.label == "inconclusive (n=1)" and one.interval == "+40.00 pp (no interval)"
+    assert paired(claim, {}, {}).label == "inconclusive (n=0; no runs)"
+    assert paired(claim, {4: 0.9}, b).label == "inconclusive (n=0; no common seed (A: [4], B: [1, 2, 3]))"
+
+
+def test_threshold_verdict_on_a_per_seed_ratio():
+    claim = Claim("ID ≥ 95 % of full")
+    full = {1: 0.80, 2: 0.80, 3: 0.80}
+    # ratios 96, 97, 98 %: 97 ± 2.484 -> [94.52, 99.48] straddles 95
+    assert against(claim, ratio({1: 0.768, 2: 0.776, 3: 0.784}, full), 95.0).label == "inconclusive (n=3)"
+    # 97, 98, 99 %: [95.52, 100.48] wholly above
+    v = against(claim, ratio({1: 0.776, 2: 0.784, 3: 0.792}, full), 95.0)
+    assert v.outcome == "holds" and v.interval == "98.00 % [95.52, 100.48]"
+    # 80, 81, 82 %: wholly below
+    assert against(claim, ratio({1: 0.64, 2: 0.648, 3: 0.656}, full), 95.0).outcome == "contradicts"
+    # "below" claims flip the sides
+    assert against(claim, {1: 0.1, 2: 0.2, 3: 0.3}, 50.0, above=False).outcome == "holds"
+
+
+def test_claims_round_trip_through_the_markdown_and_unrecorded_cells():
+    claim = Claim("RNNPoolLayer ≥ strided convolution", command="bash x.sh")
+    verdicts = [paired(claim, {1: 0.52, 2: 0.63, 3: 0.74}, {1: 0.50, 2: 0.60, 3: 0.70}), paired(claim, {}, {})]
+    text = "\n".join(verdict_markdown(verdicts))
+    assert parse_claims(text) == [
+        ("RNNPoolLayer ≥ strided convolution", "holds"),
+        ("RNNPoolLayer ≥ strided convolution", "inconclusive (n=0; no runs)"),
+    ]
+    assert verdicts[1].unrecorded(3, "results/t.csv").label == (
+        "inconclusive (n=3; per-seed values not recorded in results/t.csv; rerun `bash x.sh`)"
+    )
+    assert verdicts[1].unrecorded(1, "results/t.csv").label == "inconclusive (n=1)"

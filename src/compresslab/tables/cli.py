@@ -3,9 +3,14 @@
     compresslab-table --list
     compresslab-table rnnpool_table1 [rnnpool_table2 ...] [--log-dir logs] [--results-dir results]
     compresslab-table all
+    compresslab-table all --overwrite   # count only the runs under --log-dir, drop what is not there
 
 Each table writes ``<results-dir>/<name>.md`` and ``.csv`` (and ``.png`` for figures) atomically and prints the
-markdown; ``<results-dir>/README.md`` (the index of all tables) is rewritten after every call.
+markdown; ``<results-dir>/README.md`` (the index of all tables and their claims' verdicts) is rewritten after every
+call. Regenerating never loses results: tables count the real runs under the log dir plus the run records committed
+in ``<results-dir>/<paper.table>.runs.json`` (rewritten with the union), and a trained cell that neither can fill
+keeps its committed value (marked †). A table that would still end up with fewer trained cells than its committed
+file is not written unless ``--overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import sys
 from pathlib import Path
 
 from compresslab.tables import TABLES
-from compresslab.tables.common import parse_cell_counts
+from compresslab.tables.common import RunSource, keep_committed, parse_cell_counts, skipped_note
+from compresslab.tables.verdict import parse_claims
 from compresslab.utils.hydra_app import PROJECT_ROOT
 from compresslab.utils.io import atomic_write_text
 
@@ -32,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results-dir", default=str(PROJECT_ROOT / "results"), help="output folder")
     parser.add_argument("--quiet", action="store_true", help="do not print the tables")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="count only the runs under --log-dir: committed run records and cells are not kept, and a table "
+        "with fewer trained cells than its committed file is written anyway",
+    )
     parser.add_argument(
         "--wandb",
         action="store_true",
@@ -52,18 +64,48 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    written = {}
+    results_dir = Path(args.results_dir)
+    source = RunSource(Path(args.log_dir), None if args.overwrite else results_dir)
+    written, refused = {}, []
     for name in names:
-        table = TABLES[name][0](Path(args.log_dir))
-        paths = table.write(args.results_dir)
+        source.read.clear()
+        table = TABLES[name][0](source)
+        table.notes += skipped_note(source)
+        if not args.overwrite:
+            keep_committed(table, results_dir)
+            lost = _lost_trained_cells(table, results_dir)
+            if lost:
+                refused.append(f"{name} ({lost})")
+                continue
+        paths = table.write(results_dir)
         written[name] = (table, paths)
         if not args.quiet:
             print(table.markdown())
         print(f"wrote {', '.join(str(p) for p in paths)}")
-    print(f"wrote {write_index(args.results_dir)}")
+    for path in source.write_records():
+        print(f"wrote {path}")
+    print(f"wrote {write_index(results_dir)}")
     if args.wandb:
         print(f"logged {len(written)} table(s) to W&B run {log_to_wandb(written, Path(args.log_dir))}")
+    if refused:
+        print(
+            f"compresslab-table: not written, they would lose committed trained cells: {'; '.join(refused)}. "
+            f"Fix: put their runs under --log-dir (now {args.log_dir}), or pass --overwrite to write what the "
+            "logs give.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _lost_trained_cells(table, results_dir: Path) -> str:  # noqa: ANN001
+    """'' when ``table`` keeps at least the committed file's trained cells, else what it would lose."""
+    md = results_dir / f"{table.name}.md"
+    committed = parse_cell_counts(md.read_text()) if md.exists() else None
+    now = table.cell_counts()["trained"]
+    if committed is None or now >= committed["trained"]:
+        return ""
+    return f"{committed['trained']} trained cells committed, {now} now"
 
 
 def log_to_wandb(written: dict, log_dir: Path) -> str:
@@ -111,11 +153,18 @@ def write_index(results_dir: str | Path) -> Path:
         "| Table | Source | Files | Exact | Trained | Missing | Paper |",
         "|---|---|---|---|---|---|---|",
     ]
+    claims = []
     for name, (_, source) in TABLES.items():
         files = [
-            f"[{ext}]({name}.{ext})"
-            for ext in ("md", "csv", "png")
-            if (results_dir / f"{name}.{ext}").exists()
+            f"[{label}]({name}{suffix})"
+            for label, suffix in (
+                ("md", ".md"),
+                ("csv", ".csv"),
+                ("png", ".png"),
+                ("pareto", "_pareto.png"),
+                ("runs", ".runs.json"),
+            )
+            if (results_dir / f"{name}{suffix}").exists()
         ]
         md = results_dir / f"{name}.md"
         counts = parse_cell_counts(md.read_text()) if md.exists() else None
@@ -124,6 +173,23 @@ def write_index(results_dir: str | Path) -> Path:
         else:
             cells = [str(counts[k]) for k in ("exact", "trained", "missing", "paper")]
         lines.append(f"| `{name}` | {source} | {' '.join(files) or '–'} | {' | '.join(cells)} |")
+        claims += [(name, c, v) for c, v in parse_claims(md.read_text())] if md.exists() else []
+    lines += [
+        "",
+        "## Claims and verdicts",
+        "",
+        "Every paper claim a trained table tests, with its verdict from the seeds (tables/verdict.py: a 95 % "
+        "t-interval, paired by seed; *holds* / *contradicts* when the interval lies wholly on one side, else "
+        "*inconclusive (n=…)*). Each table's file gives the interval. Trained cells marked † were kept from "
+        "earlier results whose per-seed values were not recorded: their verdicts wait for a rerun.",
+        "",
+        "| Table | Claim | Verdict |",
+        "|---|---|---|",
+        *(f"| `{name}` | {claim} | {verdict} |" for name, claim, verdict in claims),
+    ]
+    counts = {k: sum(v.startswith(k) for _, _, v in claims) for k in ("holds", "contradicts", "inconclusive")}
+    lines += ["", f"Claims: {len(claims)} — {counts['holds']} hold, {counts['contradicts']} contradicted, "
+              f"{counts['inconclusive']} inconclusive."]  # fmt: skip
     return atomic_write_text(results_dir / "README.md", "\n".join(lines) + "\n")
 
 

@@ -3,6 +3,12 @@
 A table is rows of cells. Exact cells are computed here (analytic counts); trained cells come from the
 ``metrics.json`` files of runs whose config has ``paper.table == <table name>``; a trained cell with no run
 says ``missing`` and names the command that produces it. Files are written atomically.
+
+Results are never lost to a regeneration (:class:`RunSource`): tables count only real runs
+(:func:`compresslab.utils.run_kind.is_real_run`; debug runs are skipped and counted), every run a table counted is
+kept as a record in ``results/<paper.table>.runs.json`` (its seed, ``paper``/``model``/``data`` config and
+metrics), and a later regeneration counts those records too unless a run under the log dir supersedes one (same
+config and seed). Cells that neither runs nor records can fill keep their committed value (:func:`keep_committed`).
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compresslab.tables.verdict import Verdict
+from compresslab.tables.verdict import markdown as claims_markdown
 from compresslab.utils.io import atomic_write_text
+from compresslab.utils.run_kind import is_real_run
 
 #: a header naming the paper's (or the draft's) own value: "Paper acc %", "Params M (paper)", "Draft Δ pp"
 _PAPER_HEADER = re.compile(r"^(paper|draft)\b|\(paper\b", re.IGNORECASE)
@@ -68,6 +77,14 @@ class Table:
     trained_columns: tuple[str, ...] = ()
     #: the leading columns that name the row (task, method, sparsity …), not counted as cells
     label_columns: int = 1
+    #: the paper's claims this table tests, each with its verdict from the runs (:mod:`.verdict`)
+    verdicts: list[Verdict] = field(default_factory=list)
+    #: draws accuracy vs MAdds / peak RAM of the table's trained models into ``<name>_pareto.png``
+    pareto: Callable[[Path], None] | None = None
+    #: a figure kept from the committed results (its runs are absent): linked, not redrawn
+    kept_figure: bool = False
+    #: the command that produces the table's trained cells (named where cells are kept or missing)
+    rerun: str = ""
 
     def cell_counts(self) -> dict[str, int]:
         """How many cells (the row labels excluded) are exact, trained, missing, or the paper's values."""
@@ -90,10 +107,14 @@ class Table:
         lines.append("| " + " | ".join(self.header) + " |")
         lines.append("|" + "|".join("---" for _ in self.header) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        if self.figure is not None:
+        if self.figure is not None or self.kept_figure:
             lines += ["", f"![{self.title}]({self.name}.png)"]
+        if self.pareto is not None:
+            lines += ["", f"![{self.title}: accuracy vs cost]({self.name}_pareto.png)"]
         if self.notes:
             lines += ["", "Notes:", ""] + [f"- {note}" for note in self.notes]
+        if self.verdicts:
+            lines += ["", *claims_markdown(self.verdicts)]
         counts = self.cell_counts()
         lines += [
             "",
@@ -111,15 +132,17 @@ class Table:
 
     def write(self, results_dir: str | Path) -> list[Path]:
         results_dir = Path(results_dir)
-        md = atomic_write_text(results_dir / f"{self.name}.md", self.markdown())
-        cs = atomic_write_text(results_dir / f"{self.name}.csv", self.csv_text())
-        if self.figure is None:
-            return [md, cs]
-        png = results_dir / f"{self.name}.png"
-        tmp = png.with_name(f".{png.stem}.tmp.png")
-        self.figure(tmp)
-        tmp.replace(png)  # atomic: a reader never sees a half-written figure
-        return [md, cs, png]
+        paths = [
+            atomic_write_text(results_dir / f"{self.name}.md", self.markdown()),
+            atomic_write_text(results_dir / f"{self.name}.csv", self.csv_text()),
+        ]
+        for draw, png in ((self.figure, f"{self.name}.png"), (self.pareto, f"{self.name}_pareto.png")):
+            if draw is not None:
+                tmp = results_dir / f".{png}.tmp.png"
+                draw(tmp)
+                tmp.replace(results_dir / png)  # atomic: a reader never sees a half-written figure
+                paths.append(results_dir / png)
+        return paths
 
 
 @dataclass
@@ -147,7 +170,8 @@ class Run:
 
 
 def collect_runs(log_dir: str | Path, table: str) -> list[Run]:
-    """Every run under ``log_dir`` whose resolved config says ``paper.table == table`` (unreadable files skipped)."""
+    """Every run under ``log_dir`` whose resolved config says ``paper.table == table`` (unreadable files skipped),
+    debug runs included: tables count :func:`table_runs`, which skips them."""
     runs = []
     for path in sorted(Path(log_dir).glob("**/metrics.json")):
         try:
@@ -158,6 +182,111 @@ def collect_runs(log_dir: str | Path, table: str) -> list[Run]:
         if run.get("paper.table") == table:
             runs.append(run)
     return runs
+
+
+#: the config groups a run record keeps: everything the tables group and label runs by
+RECORD_CONFIG_KEYS = ("seed", "task_name", "paper", "model", "data")
+RECORDS_SUFFIX = ".runs.json"
+
+
+def _without_paths(node: Any) -> Any:
+    """``node`` with absolute paths blanked: where a run ran is not what it was."""
+    if isinstance(node, dict):
+        return {k: _without_paths(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_paths(v) for v in node]
+    return "<path>" if isinstance(node, str) and node.startswith("/") else node
+
+
+def run_record(run: Run, log_dir: Path) -> dict[str, Any]:
+    """What ``results/<paper.table>.runs.json`` keeps of a run (enough for every table and verdict)."""
+    try:
+        where = run.path.relative_to(log_dir).as_posix()
+    except ValueError:
+        where = run.path.as_posix()
+    return {
+        "run": where,
+        "config": {k: run.config[k] for k in RECORD_CONFIG_KEYS if k in run.config},
+        "metrics": run.summary.get("metrics", {}),
+        "measure": run.summary.get("measure") or {},
+    }
+
+
+def record_identity(record: dict[str, Any]) -> str:
+    """Two runs are the same cell's same seed when their recorded configs agree (absolute paths aside)."""
+    return json.dumps(_without_paths(record["config"]), sort_keys=True)
+
+
+@dataclass
+class RunSource:
+    """Where tables find runs: the real runs under ``log_dir`` plus, with ``results_dir``, the run records
+    committed there (``<paper.table>.runs.json``) that no run under ``log_dir`` supersedes.
+
+    It remembers, per ``paper.table``, the records of every run it handed out (:meth:`write_records`) and how
+    many debug runs it skipped.
+    """
+
+    log_dir: Path
+    results_dir: Path | None = None
+    counted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: the paper.tables read since the caller last cleared it (one table's build)
+    read: set[str] = field(default_factory=set)
+
+    def records_path(self, table: str) -> Path | None:
+        return None if self.results_dir is None else self.results_dir / f"{table}{RECORDS_SUFFIX}"
+
+    def runs(self, table: str) -> list[Run]:
+        fresh = collect_runs(self.log_dir, table)
+        real = [r for r in fresh if is_real_run(r.config)]
+        self.skipped[table] = len(fresh) - len(real)
+        self.read.add(table)
+        records = {record_identity(rec): rec for rec in map(lambda r: run_record(r, self.log_dir), real)}
+        path = self.records_path(table)
+        if path is not None and path.exists():
+            for rec in json.loads(path.read_text())["runs"]:
+                records.setdefault(record_identity(rec), rec)  # a run under log_dir supersedes its record
+        self.counted[table] = sorted(records.values(), key=lambda rec: (rec["run"], record_identity(rec)))
+        return [
+            Run(Path(rec["run"]), {"metrics": rec["metrics"], "measure": rec["measure"], "config": rec["config"]})
+            for rec in self.counted[table]
+        ]
+
+    def write_records(self) -> list[Path]:
+        """``<results_dir>/<paper.table>.runs.json`` for every table read that has runs (atomically)."""
+        written = []
+        for table, records in sorted(self.counted.items()):
+            path = self.records_path(table)
+            if path is None or not records:
+                continue
+            doc = {
+                "table": table,
+                "about": "The runs compresslab-table counted for this paper.table (real runs only): seed, "
+                "paper/model/data config and final metrics. Tables count them when their runs are not under "
+                "the log dir; a run there with the same config and seed supersedes its record.",
+                "runs": records,
+            }
+            written.append(atomic_write_text(path, json.dumps(doc, indent=1, sort_keys=True) + "\n"))
+        return written
+
+
+def table_runs(source: RunSource | str | Path, table: str) -> list[Run]:
+    """The runs a table counts for ``paper.table == table``: real runs only (see :class:`RunSource`)."""
+    if not isinstance(source, RunSource):
+        source = RunSource(Path(source))
+    return source.runs(table)
+
+
+def skipped_note(source: RunSource) -> list[str]:
+    """A note saying how many non-real runs the tables read since ``source.read`` was cleared skipped (none when
+    they skipped none)."""
+    n = sum(source.skipped.get(t, 0) for t in source.read)
+    if not n:
+        return []
+    return [
+        f"Skipped {n} non-real run(s) under {source.log_dir} (debug, fast-dev-run, overfit or limited-batch runs: "
+        "compresslab.utils.run_kind); they are never counted."
+    ]
 
 
 def group_runs(runs: Iterable[Run], key: Callable[[Run], Any]) -> dict[Any, list[Run]]:
@@ -184,6 +313,16 @@ def fmt_mean_std(values: list[float], scale: float = 100.0, digits: int = 1) -> 
     return f"{mean:.{digits}f} ± {std:.{digits}f} (n={len(values)})"
 
 
+def per_seed(runs: Iterable[Run], key: str = "test/acc") -> dict[int, float]:
+    """``{seed: key}`` of the runs that logged ``key`` (a seed run twice: its mean), for :mod:`.verdict`."""
+    by_seed: dict[int, list[float]] = {}
+    for run in runs:
+        value, seed = run.metric(key), run.get("seed")
+        if value is not None and seed is not None:
+            by_seed.setdefault(int(seed), []).append(value)
+    return {s: statistics.fmean(v) for s, v in sorted(by_seed.items())}
+
+
 def missing(command: str) -> str:
     return f"missing: `{command}`"
 
@@ -194,3 +333,63 @@ def fmt_delta(ours: float, paper: float | None, digits: int = 2, unit: str = "")
     delta = ours - paper
     rel = f" ({delta / paper:+.0%})" if paper else ""
     return f"{delta:+.{digits}f}{unit}{rel}"
+
+
+# ------------------------------------------------------------------------------------ never destroy results
+KEPT_MARK = " †"
+_N_SEEDS = re.compile(r"\(n=(\d+)\)")
+
+
+def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a table's committed CSV."""
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def keep_committed(table: Table, results_dir: Path) -> int:
+    """Fill the cells of ``table`` that its runs could not fill from the committed ``<name>.csv``; returns how many.
+
+    A cell is kept when the new one is empty / ``–`` / ``missing`` and the committed one (same row labels, same
+    column header) holds a value; it gets the mark ``†`` and a note says where it came from. Columns of the paper's
+    own values are never kept (they are computed). Verdicts of claims whose cells were kept and that found no runs
+    say how many seeds those cells had and that their per-seed values are not recorded. A committed figure whose
+    runs are absent stays linked.
+    """
+    path = results_dir / f"{table.name}.csv"
+    if not path.exists():
+        return 0
+    header, old_rows = read_csv_rows(path)
+    n = table.label_columns
+    old = {tuple(r[:n]): dict(zip(header, r, strict=False)) for r in old_rows}
+    kept = 0
+    for row in table.rows:
+        committed = old.get(tuple(row[:n]))
+        if committed is None:
+            continue
+        for j, head in enumerate(table.header[n:], start=n):
+            value = committed.get(head, "")
+            if cell_kind(head, row[j], table.trained_columns) not in (None, "missing"):
+                continue
+            if cell_kind(head, value, table.trained_columns) in (None, "missing", "paper"):
+                continue
+            row[j] = value if value.endswith(KEPT_MARK) else value + KEPT_MARK
+            kept += 1
+    if not kept:
+        return 0
+    table.notes.append(
+        f"† {kept} cell(s) kept from the committed results/{table.name}.csv: their runs are not under the log dir "
+        "and their per-seed values were never recorded"
+        + (f"; `{table.rerun}` rebuilds them." if table.rerun else ".")
+    )
+    if table.figure is None and (results_dir / f"{table.name}.png").exists():
+        table.kept_figure = True
+    cells = {(tuple(r[:n]), h): c for r in table.rows for h, c in zip(table.header[n:], r[n:], strict=True)}
+    for i, verdict in enumerate(table.verdicts):
+        if verdict.n or verdict.reason != "no runs":
+            continue
+        values = [cells.get(ref, "") for ref in verdict.claim.cells]
+        if not values or not all(v.endswith(KEPT_MARK) for v in values):
+            continue
+        seeds = [int(m.group(1)) for v in values if (m := _N_SEEDS.search(v))]
+        table.verdicts[i] = verdict.unrecorded(min(seeds, default=0), f"results/{table.name}.csv")
+    return kept
