@@ -59,7 +59,11 @@ def test_index_lists_every_registered_table_with_its_counts(tmp_path):
 def test_t_interval_matches_the_closed_form():
     # diffs 1, 2, 3: mean 2, sd 1, n 3 -> 2 ± t(0.975, 2)·1/√3 = 2 ± 4.302653·0.577350 = 2 ± 2.484138
     mean, low, high = t_interval([1.0, 2.0, 3.0])
-    assert mean == 2.0 and low == pytest.approx(-0.484138, abs=1e-6) and high == pytest.approx(4.484138, abs=1e-6)
+    assert (
+        mean == 2.0
+        and low == pytest.approx(-0.484138, abs=1e-6)
+        and high == pytest.approx(4.484138, abs=1e-6)
+    )
     # n = 2: 2 ± t(0.975, 1)·√2/√2 = 2 ± 12.706205
     assert t_interval([1.0, 3.0])[1:] == pytest.approx((-10.706205, 14.706205), abs=1e-6)
     with pytest.raises(ValueError, match="at least 2 values, got 1"):
@@ -101,7 +105,10 @@ def test_threshold_verdict_on_a_per_seed_ratio():
 
 def test_claims_round_trip_through_the_markdown_and_unrecorded_cells():
     claim = Claim("RNNPoolLayer ≥ strided convolution", command="bash x.sh")
-    verdicts = [paired(claim, {1: 0.52, 2: 0.63, 3: 0.74}, {1: 0.50, 2: 0.60, 3: 0.70}), paired(claim, {}, {})]
+    verdicts = [
+        paired(claim, {1: 0.52, 2: 0.63, 3: 0.74}, {1: 0.50, 2: 0.60, 3: 0.70}),
+        paired(claim, {}, {}),
+    ]
     text = "\n".join(verdict_markdown(verdicts))
     assert parse_claims(text) == [
         ("RNNPoolLayer ≥ strided convolution", "holds"),

@@ -248,7 +248,10 @@ class RunSource:
                 records.setdefault(record_identity(rec), rec)  # a run under log_dir supersedes its record
         self.counted[table] = sorted(records.values(), key=lambda rec: (rec["run"], record_identity(rec)))
         return [
-            Run(Path(rec["run"]), {"metrics": rec["metrics"], "measure": rec["measure"], "config": rec["config"]})
+            Run(
+                Path(rec["run"]),
+                {"metrics": rec["metrics"], "measure": rec["measure"], "config": rec["config"]},
+            )
             for rec in self.counted[table]
         ]
 

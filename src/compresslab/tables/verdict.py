@@ -112,7 +112,11 @@ def paired(
     """Claim "A > B" (or "A ≥ B"): the interval of (A − B) × ``scale`` over the seeds both arms have."""
     seeds = sorted(set(a) & set(b))
     diffs = [scale * (a[s] - b[s]) for s in seeds]
-    reason = "" if seeds else ("no runs" if not a and not b else f"no common seed (A: {sorted(a)}, B: {sorted(b)})")
+    reason = (
+        ""
+        if seeds
+        else ("no runs" if not a and not b else f"no common seed (A: {sorted(a)}, B: {sorted(b)})")
+    )
     return _decide(claim, diffs, 0.0, True, unit, PAIRED, reason)
 
 
@@ -138,7 +142,9 @@ def ratio(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:
 
 # ------------------------------------------------------------------------------------------- markdown
 CLAIMS_HEADING = "## Claims and verdicts"
-_CLAIM_ROW = re.compile(r"^\| (?P<claim>.+?) \| (?P<verdict>holds|contradicts|inconclusive[^|]*?) \| ", re.MULTILINE)
+_CLAIM_ROW = re.compile(
+    r"^\| (?P<claim>.+?) \| (?P<verdict>holds|contradicts|inconclusive[^|]*?) \| ", re.MULTILINE
+)
 
 
 def markdown(verdicts: Sequence[Verdict]) -> list[str]:
