@@ -30,9 +30,9 @@ from compresslab.srnet.masks import (
     check_sparsity,
     pruned_count,
     target_linears,
-    topk_keep,
 )
 from compresslab.srnet.module import NLUClassifier
+from compresslab.srnet.topk import exact_topk_keep
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.logging import get_logger
 
@@ -50,7 +50,7 @@ def magnitude_prune(linears: Mapping[str, nn.Linear], sparsity: float) -> None:
         fixed = next(p for p in linear.parametrizations.weight if isinstance(p, FixedMask))
         w = linear.parametrizations.weight.original  # [d_out, d_in]
         score = w.detach().abs().float().masked_fill(~fixed.mask, -1.0)
-        fixed.mask.copy_(topk_keep(score, pruned_count(w.numel(), sparsity)))
+        fixed.mask.copy_(exact_topk_keep(score, pruned_count(w.numel(), sparsity)))
 
 
 def imp_rounds(sparsity: float, prune_step: float) -> int:
@@ -165,6 +165,18 @@ class IMPModule(NLUClassifier):
 
     def selection_eligible(self) -> bool:
         return super().selection_eligible() and int(self.rounds_done) >= self.rounds
+
+    def no_eligible_evaluation(self) -> ConfigError:
+        steps = [s for s, _ in self.evaluations]
+        last = self.prune_at(self.rounds)
+        return ConfigError(
+            "model.prune_every",
+            self.hparams.prune_every,
+            f"pruning rounds that end (round {self.rounds} at step {last} of {self.total_steps}) before an "
+            f"evaluation in the selection window; the {len(steps)} evaluations were at steps {steps[:3]}…"
+            f"{steps[-1:]} and none was eligible, so no best_mask.pt was written and val/select stayed -1",
+            "lower model.prune_every, or evaluate more often (trainer.val_check_interval).",
+        )
 
     def on_new_best(self, value: float) -> None:
         self._write_mask(value)

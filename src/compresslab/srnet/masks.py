@@ -54,6 +54,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from compresslab.srnet.topk import TopKMask, exact_topk_keep
 from compresslab.utils.errors import ConfigError
 
 Init = Literal["hard", "soft"]
@@ -118,24 +119,6 @@ def kth_smallest(values: torch.Tensor, k: int) -> torch.Tensor:
     return torch.kthvalue(values.detach().reshape(-1), k).values
 
 
-def topk_keep(scores: torch.Tensor, n_pruned: int) -> torch.Tensor:
-    """Bool mask of the ``numel − n_pruned`` largest ``scores``: exactly that many ``True`` even with ties.
-
-    Fast path: φ = k-th smallest score, keep = scores > φ (one selection, one comparison). When scores tie at φ
-    the count is off and the exact top-k indices are used instead.
-    """
-    scores = scores.detach()
-    n = scores.numel()
-    if n_pruned <= 0:
-        return torch.ones_like(scores, dtype=torch.bool)
-    keep = scores > kth_smallest(scores, n_pruned)  # [d_out, d_in]
-    if int(keep.sum()) != n - n_pruned:  # ties at the k-th value (e.g. the 0 / α·φ plateaus of hard init)
-        idx = torch.topk(scores.reshape(-1), n - n_pruned, sorted=False).indices
-        keep = torch.zeros(n, dtype=torch.bool, device=scores.device).index_fill_(0, idx, True)
-        keep = keep.view_as(scores)
-    return keep
-
-
 # ============================================================================================ autograd
 class _MaskedWeight(torch.autograd.Function):
     """W_eff = W ⊙ m with the identity STE: ∂L/∂m̂ = (∂L/∂W_eff) ⊙ W, ∂L/∂W = (∂L/∂W_eff) ⊙ m."""
@@ -186,13 +169,14 @@ class BinaryMask(nn.Module):
         absw = weight.detach().abs().float()  # [d_out, d_in]
         k = pruned_count(absw.numel(), self.sparsity)
         if init == "hard":  # Eq. 5: α·φ for the kept (top-(1−s) |W|), 0 for Min_s(|W|); φ separates them
-            scores = topk_keep(absw, k).float() * (alpha * phi)
+            scores = exact_topk_keep(absw, k).float() * (alpha * phi)
             threshold = torch.tensor(phi)
         else:  # Eq. 6: scores = |W|, φ = the k-th smallest |W|
             scores = absw.clone()
             threshold = kth_smallest(absw, k) if k > 0 else absw.min() - 1.0
         self.scores = nn.Parameter(scores)
         self.register_buffer("threshold", threshold.detach().float().reshape(()).to(scores.device))
+        self.selector = TopKMask()  # warm-started exact top-k (control=topk)
         self._keep: torch.Tensor | None = None
         self._key: tuple | None = None
 
@@ -205,8 +189,9 @@ class BinaryMask(nn.Module):
         return (self.scores._version, self.scores.data_ptr(), self.sparsity)
 
     def refresh(self) -> torch.Tensor:
-        """Recompute (top-k) and cache the bool mask for the current scores and sparsity."""
-        self._keep = topk_keep(self.scores, self.n_pruned)
+        """Recompute (exact top-k, warm-started from the previous boundary) and cache the bool mask for the
+        current scores and sparsity."""
+        self._keep = self.selector.update(self.scores, self.n_pruned)
         self._key = self._cache_key()
         return self._keep
 
@@ -239,6 +224,7 @@ class BinaryMask(nn.Module):
         self.sparsity = check_sparsity(state["sparsity"], "checkpoint mask sparsity")
         self.control = state["control"]
         self._keep = self._key = None
+        self.selector.reset()
 
     def extra_repr(self) -> str:
         return f"shape={tuple(self.scores.shape)}, sparsity={self.sparsity:.4f}, control={self.control}"
@@ -681,7 +667,6 @@ __all__ = [
     "set_sparsity",
     "target_family",
     "target_linears",
-    "topk_keep",
     "TARGET_FAMILIES",
     "TargetFamily",
 ]

@@ -185,6 +185,7 @@ class NLUClassifier(ClassifierModule):
                 f"re-training the subnetwork of {mask_file}: sparsity {realised_sparsity(self.hf)['overall']:.4f}"
             )
         self.register_buffer("best_select", torch.tensor(-math.inf))
+        self.evaluations: list[tuple[int, bool]] = []  # (global step, eligible) of every validation of this fit
         self.bias_log_probs: torch.Tensor | None = None  # [N_train, C], set in setup
         self.teacher_probs: torch.Tensor | None = None  # [N_train, C]
         self.prediction_maps: dict[str, Callable] = {}
@@ -299,6 +300,7 @@ class NLUClassifier(ClassifierModule):
             )
         value = float(value)
         eligible = self.selection_eligible()
+        self.evaluations.append((self.global_step, eligible))
         self.log("val/select", value if eligible else -1.0)
         if eligible and value > float(self.best_select):
             self.best_select.fill_(value)
@@ -306,6 +308,25 @@ class NLUClassifier(ClassifierModule):
 
     def on_new_best(self, value: float) -> None:
         """Hook: a new eligible best ID dev score (mask modules write the mask file)."""
+
+    def on_train_end(self) -> None:
+        """Fail loudly when validations ran but none was eligible: no checkpoint was chosen (``val/select`` stayed
+        −1) and, for masks, no ``best_mask.pt`` was written."""
+        if self.evaluations and not math.isfinite(float(self.best_select)):
+            raise self.no_eligible_evaluation()
+
+    def no_eligible_evaluation(self) -> ConfigError:
+        """The error of :meth:`on_train_end`: the selection window and the evaluation steps that missed it."""
+        steps = [s for s, _ in self.evaluations]
+        start = math.ceil(self.hparams.select_start * self.total_steps - 1e-9)
+        return ConfigError(
+            "model.select_start",
+            self.hparams.select_start,
+            f"a selection window (steps >= {start} of {self.total_steps}) that holds an evaluation; "
+            f"the {len(steps)} evaluations were at steps {steps[:3]}…{steps[-1:]} and none was eligible, so no "
+            "checkpoint was chosen (val/select stayed -1)",
+            "lower model.select_start, or evaluate more often (trainer.val_check_interval).",
+        )
 
     def on_test_epoch_end(self) -> None:
         if masks_of(self.hf):
@@ -351,11 +372,14 @@ class MaskTrainingModule(NLUClassifier):
         sparsity: final sparsity s_f ∈ [0, 1) of every masked matrix.
         initial_sparsity: s_i of the cubic schedule (``None`` = ``sparsity``).
         schedule: ``fixed`` or ``cubic`` (gradual increase, srnet.md §3.5).
-        schedule_end: T of the cubic schedule as a fraction of the training steps.
+        schedule_end: T of the cubic schedule as a fraction of the training steps. The default 0.7 equals the
+            default ``select_start``: the final sparsity is reached when the selection window opens, so every
+            eligible evaluation is at it (T = t_max, the official gradual scripts, leaves at most the last one).
         init: ``hard`` (Eq. 5) or ``soft`` (Eq. 6).
-        control: ``topk`` (exact sparsity every step, default) or ``threshold`` (the paper's φ reset every
-            ``reset_every`` steps).
-        reset_every: Δt_φ in steps for ``threshold`` (the paper: the eval interval, 1000 MNLI/QQP, 500 FEVER).
+        control: ``topk`` (exact sparsity every step, default) or ``threshold`` (the paper's rule: φ fixed during
+            training and re-set to the k-th smallest score, at the scheduled sparsity, immediately before every
+            validation — Δt_φ = the eval interval, 1000 steps MNLI/QQP, 500 FEVER — so every evaluated and saved
+            mask is at the exact scheduled sparsity).
         alpha, phi: hard-init constants (2, 0.01).
         mask_pooler, mask_classifier: also mask the pooler / classifier (both true in the official scripts).
         train_classifier: keep the classifier trainable (official ``--train_classifier``, false in the scripts).
@@ -380,10 +404,9 @@ class MaskTrainingModule(NLUClassifier):
         sparsity: float = 0.5,
         initial_sparsity: float | None = None,
         schedule: str = "fixed",
-        schedule_end: float = 1.0,
+        schedule_end: float = 0.7,
         init: str = "hard",
         control: str = "topk",
-        reset_every: int = 1000,
         alpha: float = 2.0,
         phi: float = 0.01,
         mask_pooler: bool = True,
@@ -399,11 +422,12 @@ class MaskTrainingModule(NLUClassifier):
         else:
             initial = sparsity
         SparsitySchedule(sparsity, initial, schedule)  # validates the schedule before anything is built
-        if not 0 < schedule_end <= 1:
-            raise ConfigError("model.schedule_end", schedule_end, "a fraction in (0, 1]", "set 1.0.")
-        if isinstance(reset_every, bool) or not isinstance(reset_every, int) or reset_every < 1:
+        if isinstance(schedule_end, bool) or not isinstance(schedule_end, int | float) or not 0 < schedule_end <= 1:
             raise ConfigError(
-                "model.reset_every", reset_every, "an integer >= 1 (steps)", "set the eval interval."
+                "model.schedule_end",
+                schedule_end,
+                "a fraction of the training steps in (0, 1]",
+                "set 0.7 (the final sparsity is then reached when the selection window, select_start, opens).",
             )
         super().__init__(
             net,
@@ -433,30 +457,51 @@ class MaskTrainingModule(NLUClassifier):
         end = max(1, round(p.schedule_end * self.total_steps))
         self.schedule = SparsitySchedule(p.sparsity, self.schedule.initial, p.schedule, 0, end)  # type: ignore[arg-type]
 
-    def current_sparsity(self) -> float:
-        return next(iter(self.masks.values())).sparsity
-
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
-        step = self.global_step
-        target = self.schedule(step)
+        target = self.schedule(self.global_step)
         if self.hparams.control == "topk":  # exact top-k of the current scores before every step
             set_sparsity(self.masks, target)
             recalibrate(self.masks)
-        elif step > 0 and step % self.hparams.reset_every == 0:  # the paper: φ reset every Δt_φ steps
-            set_sparsity(self.masks, target)
-            recalibrate(self.masks)
+        # threshold: φ stays fixed between validations (the paper's rule)
         self.log("train/sparsity_target", target, on_step=True, on_epoch=False)
 
     def on_validation_start(self) -> None:
+        """The scheduled sparsity of the current step, exactly, before every validation: top-k masks are
+        recomputed, threshold masks re-set φ to the k-th smallest score (the official ``reset_threshold`` in the
+        eval block; training continues with that φ). The evaluated — and, if best, saved — mask is therefore the
+        one of the schedule's current step."""
+        set_sparsity(self.masks, self.schedule(self.global_step))
+        recalibrate(self.masks)
+
+    def on_test_start(self) -> None:
+        """Test the restored checkpoint's mask as it was saved (its sparsity and φ come with it)."""
         if self.hparams.control == "topk":
             recalibrate(self.masks)
 
-    def on_test_start(self) -> None:
-        self.on_validation_start()
+    def at_final_sparsity(self) -> bool:
+        """Every mask prunes ⌊s_f·numel⌋ entries (the final scheduled sparsity, counted per matrix)."""
+        final = self.hparams.sparsity
+        return all(m.n_pruned == pruned_count(m.scores.numel(), final) for m in self.masks.values())
 
     def selection_eligible(self) -> bool:
-        at_final = abs(self.current_sparsity() - self.hparams.sparsity) < 1e-9
-        return super().selection_eligible() and (at_final or not self.hparams.select_at_final)
+        return super().selection_eligible() and (self.at_final_sparsity() or not self.hparams.select_at_final)
+
+    def no_eligible_evaluation(self) -> ConfigError:
+        p = self.hparams
+        if not (p.select_at_final and p.schedule == "cubic"):
+            return super().no_eligible_evaluation()
+        end = self.schedule.end
+        steps = [s for s, _ in self.evaluations]
+        return ConfigError(
+            "model.schedule_end",
+            p.schedule_end,
+            f"a cubic schedule that reaches the final sparsity {p.sparsity} (at step {end} of {self.total_steps}) "
+            f"before an evaluation in the selection window (select_start {p.select_start}); the {len(steps)} "
+            f"evaluations were at steps {steps[:3]}…{steps[-1:]} and none was eligible, so no best_mask.pt was "
+            "written and val/select stayed -1",
+            f"set model.schedule_end <= model.select_start ({p.select_start}), e.g. 0.7, or evaluate more often "
+            "(trainer.val_check_interval).",
+        )
 
     def on_new_best(self, value: float) -> None:
         self._write_mask(value)
