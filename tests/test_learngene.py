@@ -12,12 +12,15 @@ import timm
 import torch
 
 from compresslab.learngene import (
+    BASES,
     LearngeneViT,
     basis_functions,
     coefficients,
+    export_timm,
     load_learngenes,
     load_recomposed,
     recompose,
+    weight_decay_groups,
 )
 from compresslab.learngene.cli import main as recompose_main
 from compresslab.models import DistillationModule, kd_loss
@@ -52,9 +55,34 @@ def test_chebyshev_legendre_taylor_fourier_closed_forms():
     ref = np.stack([np.polynomial.legendre.Legendre.basis(n)(x.numpy()) for n in range(6)], 1)
     np.testing.assert_allclose(leg.numpy(), ref, atol=1e-12)
     torch.testing.assert_close(basis_functions("taylor", x, 4), torch.stack([x**n for n in range(4)], 1))
-    four = basis_functions("fourier", x, 5)
-    want = [torch.ones_like(x), *(f(2 * math.pi * m * x) for m in (1, 2) for f in (torch.sin, torch.cos))]
+    four = basis_functions("fourier", x, 5)  # cosine first in each frequency
+    want = [torch.ones_like(x), *(f(2 * math.pi * m * x) for m in (1, 2) for f in (torch.cos, torch.sin))]
     torch.testing.assert_close(four, torch.stack(want, 1))
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_every_basis_has_rank_n_for_every_n_up_to_the_depth(basis):
+    """No dead gene: a(l, n) has rank N on the layer grid for N ≤ L ≤ 12 (``text``: N ≤ L − 1, see below)."""
+    for depth in range(1, 13):
+        for n in range(1, depth + 1):
+            assert int(torch.linalg.matrix_rank(coefficients(depth, n, basis))) == n, (basis, depth, n)
+            if n < depth:  # text = columns 2..N+1 of the shifted N+1: full rank while N + 1 ≤ L
+                assert int(torch.linalg.matrix_rank(coefficients(depth, n, basis, "text"))) == n
+    # text at N = L loses a rank where a function vanishes on the whole grid: x^n at x_1 = 0 (Taylor), and
+    # sin(π·L·x_l) = sin(π(l − 1)) = 0 (Fourier, even L) — the reason the shifted reading is the default
+    if basis == "taylor":
+        assert int(torch.linalg.matrix_rank(coefficients(6, 6, basis, "text"))) == 5
+
+
+@pytest.mark.parametrize("depth", [7, 12])
+def test_fourier_basis_at_n_equal_l_is_the_orthogonal_real_dft(depth):
+    """x_l = (l − 1)/L, N = L: AᵀA = diag(L, L/2, …, L/2 [, L for cos(π·L·x) when L is even]) — rank L."""
+    a = coefficients(depth, depth, "fourier")  # [L, L]
+    want = torch.full((depth,), depth / 2, dtype=torch.float64)
+    want[0] = depth
+    if depth % 2 == 0:
+        want[-1] = depth  # cos(π(l − 1)) = ±1: the top frequency the sine-first ordering had as all zeros
+    torch.testing.assert_close(a.T @ a, torch.diag(want), rtol=0, atol=1e-10)
 
 
 def test_text_index_shifts_by_one_and_zeroes_the_first_block_of_a_one_gene_model():
@@ -92,6 +120,44 @@ def test_gene_gradient_is_the_coefficient_weighted_sum_of_layer_gradients():
     for n, gene in enumerate(model.learngenes):
         want = sum(a[layer, n] * composed[f"blocks.{layer}.attn.qkv.weight"].grad for layer in range(4))
         torch.testing.assert_close(gene.attn.qkv.weight.grad, want, rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------- precision
+def test_composition_is_fp32_under_bf16_autocast_and_training_runs():
+    """Σ a(l, n)·A_n runs in fp32 with autocast off; the blocks then run under bf16 autocast as usual."""
+    assert float(torch.tensor(1.001).bfloat16()) == 1.0  # why: a bf16 sum would erase a 1e-3 gain change
+    model = tiny(depth=4, n=3)
+    with torch.no_grad():
+        model.learngenes[0].norm1.weight.add_(1e-3)  # genes 2..3 (normal init) have zero gains
+    reference = model.compose()
+    x, y = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        composed = model.compose()
+        assert {v.dtype for v in composed.values()} == {torch.float32}
+        gain = composed["blocks.2.norm1.weight"]  # a(3, ·) = [1, 0.5, −0.5] · [1.001, 0, 0]
+        torch.testing.assert_close(gain, torch.full_like(gain, 1.001), rtol=0, atol=0)
+        assert bool((gain != 1.0).all())
+        for key, value in composed.items():
+            assert torch.equal(value, reference[key]), (
+                key
+            )  # bit-identical to the composition without autocast
+        assert model(x).dtype == torch.bfloat16  # the block's matmuls still run in bf16
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    losses = []
+    for _ in range(4):
+        opt.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = torch.nn.functional.cross_entropy(model(x).float(), y)
+        loss.backward()
+        grads = [p.grad for p in model.parameters() if p.requires_grad]
+        assert all(
+            g is not None and g.dtype == torch.float32 and bool(torch.isfinite(g).all()) for g in grads
+        )
+        assert all(float(g.norm()) > 0 for g in (gene.attn.qkv.weight.grad for gene in model.learngenes))
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0], losses
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
 
 
 # ---------------------------------------------------------------------------------------------- recomposition
@@ -156,6 +222,137 @@ def test_ict_phase_trains_only_new_genes(tmp_path):
         assert torch.equal(v, before[k]), k  # frozen gene bit-identical
     assert not torch.equal(phase2.learngenes[1].attn.qkv.weight, torch.zeros_like(before["attn.qkv.weight"]))
     assert all(not p.requires_grad for p in phase2.learngenes[2].parameters())  # beyond `active`: unused
+
+
+@pytest.mark.parametrize("after_phase1", [False, True])
+def test_shared_parameters_drift_by_default_and_freeze_after_phase1_on_request(tmp_path, after_phase1):
+    """Default: embeddings/norm/head train in every phase, so k = 1 of phase 2 is not phase 1's model.
+    ``freeze_shared_after_phase1``: they train in phase 1 only, and k = 1 of phase 2 *is* phase 1's model."""
+    phase1 = tiny(depth=4, n=3, freeze_shared_after_phase1=after_phase1)
+    phase1.set_phase(1, 0)
+    assert not phase1.shared_frozen and all(p.requires_grad for p in phase1.host.parameters())
+    ckpt = tmp_path / "phase1.pt"
+    torch.save({f"net.{k}": v for k, v in phase1.state_dict().items()}, ckpt)
+    phase2 = LearngeneViT(
+        "vit_tiny_patch16_224",
+        num_learngenes=3,
+        depth=4,
+        active=2,
+        init_from=str(ckpt),
+        freeze_shared_after_phase1=after_phase1,
+        gene_init="normal",
+        **TINY,
+    )
+    assert phase2.trainable_from == 1 and phase2.shared_frozen is after_phase1
+    shared = [n for n, _ in phase2.host.named_parameters()]
+    assert set(shared) == {
+        "cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias",
+        "norm.weight", "norm.bias", "head.weight", "head.bias",
+    }  # fmt: skip
+    before = {k: v.clone() for k, v in phase2.host.state_dict().items()}
+    x, y = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    opt = torch.optim.AdamW([p for p in phase2.parameters() if p.requires_grad], lr=1e-2, weight_decay=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(phase2(x), y).backward()
+        opt.step()
+    unchanged = [k for k, v in phase2.host.state_dict().items() if torch.equal(v, before[k])]
+    k1 = recompose(phase2, 4, 1, "free")(x).detach()  # the "k = 1 from the final checkpoint" of the heatmap
+    if after_phase1:
+        assert sorted(unchanged) == sorted(shared)
+        torch.testing.assert_close(k1, phase1(x), rtol=0, atol=1e-6)  # exactly the phase-1 model
+    else:
+        assert unchanged == []  # every shared tensor drifted in phase 2
+        assert float((k1 - phase1(x).detach()).abs().max()) > 1e-3
+    sct = tiny(depth=4, n=3, freeze_shared_after_phase1=True)  # no frozen genes: a "phase 1", shared train
+    assert not sct.shared_frozen and sct.trainable_from == 0
+    always = tiny(depth=4, n=3, freeze_shared=True)
+    assert always.shared_frozen and not any(p.requires_grad for p in always.host.parameters())
+
+
+# ---------------------------------------------------------------------------------------------- weight decay
+def test_weight_decay_groups_are_deits_and_decay_only_matrices():
+    """timm/DeiT rule: no decay on 1-D tensors (biases, LayerNorm) nor on pos_embed / cls_token; found through a
+    wrapping module (a LightningModule's ``net.host``); frozen genes and a frozen teacher in no group."""
+    wrapper = torch.nn.Module()
+    wrapper.net = tiny(depth=4, n=3)
+    wrapper.net.set_phase(3, 1)  # ICT: gene 0 frozen
+    wrapper.teacher = torch.nn.Linear(4, 4).requires_grad_(False)
+    no_decay, decay = weight_decay_groups(wrapper, 0.05)
+    assert no_decay["weight_decay"] == 0.0 and decay["weight_decay"] == 0.05
+    name = {id(p): n for n, p in wrapper.named_parameters()}
+    got_no_decay = {name[id(p)] for p in no_decay["params"]}
+    got_decay = {name[id(p)] for p in decay["params"]}
+    # per trainable gene: qkv, proj, fc1, fc2 weights decay; their 4 biases + 2 LayerNorms (gain, bias) do not
+    genes = {
+        f"net.learngenes.{g}.{w}.weight"
+        for g in (1, 2)
+        for w in ("attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2")
+    }
+    assert got_decay == genes | {"net.host.patch_embed.proj.weight", "net.host.head.weight"}
+    assert len(got_no_decay) == 2 * 8 + 6  # cls, pos, patch bias, final norm gain/bias, head bias
+    assert {"net.host.pos_embed", "net.host.cls_token", "net.learngenes.1.norm1.weight"} <= got_no_decay
+    # the same sets as timm's own optimizer factory on the LearngeneViT (its no_weight_decay() lists the host's)
+    opt = timm.optim.create_optimizer_v2(wrapper.net, "adamw", lr=1e-3, weight_decay=0.05)
+    timm_sets = {g["weight_decay"]: {id(p) for p in g["params"]} for g in opt.param_groups}
+    assert timm_sets == {0.0: {id(p) for p in no_decay["params"]}, 0.05: {id(p) for p in decay["params"]}}
+    # in action: one AdamW step with zero gradients shrinks decayed tensors by (1 − lr·wd), others stay
+    opt = torch.optim.AdamW(weight_decay_groups(wrapper, 0.05), lr=0.1)
+    before = {n: p.detach().clone() for n, p in wrapper.named_parameters()}
+    for p in wrapper.parameters():
+        p.grad = torch.zeros_like(p) if p.requires_grad else None
+    opt.step()
+    for n, p in wrapper.named_parameters():
+        factor = 1 - 0.1 * 0.05 if n in got_decay else 1.0
+        torch.testing.assert_close(p.detach(), before[n] * factor, rtol=1e-6, atol=0, msg=n)
+
+
+# ---------------------------------------------------------------------------------------------- export
+@pytest.mark.parametrize(("depth", "k"), [(4, 3), (6, 2), (2, 1)])
+def test_export_loads_strictly_into_a_plain_timm_vit(depth, k):
+    model = tiny(depth=4, n=3)
+    x = torch.randn(3, 1, 8, 8)
+    state, kwargs = export_timm(model, depth, k)
+    assert kwargs == {"model_name": "vit_tiny_patch16_224", **TINY, "depth": depth}
+    net = timm.create_model(**kwargs)  # timm alone
+    assert net.load_state_dict(state, strict=True).missing_keys == []
+    torch.testing.assert_close(net(x), recompose(model, depth, k, "const")(x), rtol=0, atol=1e-6)
+    if (depth, k) == (4, 3):
+        torch.testing.assert_close(net(x), model(x), rtol=0, atol=1e-6)
+    # a const (w/ const) model exports as well: its composed blocks become ordinary layers
+    const = recompose(model, depth, k, "const")
+    state_c, kwargs_c = export_timm(const)
+    assert kwargs_c == kwargs and state_c.keys() == state.keys()
+    assert all(torch.equal(state_c[key], state[key]) for key in state)
+
+
+def _fake_learngene_run(run_dir: Path, model: LearngeneViT) -> Path:
+    """A run directory as compresslab-train leaves it (config_resolved.yaml + checkpoints/last.ckpt)."""
+    (run_dir / "checkpoints").mkdir(parents=True)
+    net = {"_target_": "compresslab.learngene.LearngeneViT", "model_name": model.config["model_name"]}
+    net |= {"num_learngenes": model.num_learngenes, **model.config["vit_kwargs"]}
+    (run_dir / "config_resolved.yaml").write_text(json.dumps({"model": {"net": net}}))
+    state = {f"net.{k}": v for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state}, run_dir / "checkpoints" / "last.ckpt")
+    return run_dir
+
+
+def test_recompose_cli_timm_format_writes_a_standard_timm_checkpoint(tmp_path, capsys):
+    model = tiny(depth=4, n=3)
+    run = _fake_learngene_run(tmp_path / "run", model)
+    out = tmp_path / "vit_5L_2LG.pt"
+    assert recompose_main([str(run), "--depth", "5", "--k", "2", "--format", "timm", "--out", str(out)]) == 0
+    meta = json.loads(out.with_name("vit_5L_2LG.pt.json").read_text())
+    assert meta["format"] == "timm" and meta["timm_create_kwargs"]["depth"] == 5
+    net = timm.create_model(**meta["timm_create_kwargs"])
+    net.load_state_dict(torch.load(out, weights_only=True), strict=True)
+    x = torch.randn(2, 1, 8, 8)
+    torch.testing.assert_close(net.eval()(x), recompose(model, 5, 2, "free").eval()(x), rtol=0, atol=1e-6)
+    assert (
+        recompose_main([str(run), "--depth", "5", "--mode", "const", "--format", "timm", "--out", str(out)])
+        == 2
+    )
+    assert "--mode" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------- bad input

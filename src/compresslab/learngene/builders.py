@@ -4,6 +4,9 @@
   randomly initialised ViT of the same shape (the baseline of "learngene vs random initialisation").
 * :func:`save_recomposed` / :func:`load_recomposed` — a recomposed model as a standard state-dict file plus a JSON
   description (``compresslab-recompose`` writes them).
+* :func:`export_timm` — leave compresslab: a learngene model (an ICT/SCT run, or a ``const`` fine-tune) as a plain
+  timm checkpoint, ``timm.create_model(name, **kwargs).load_state_dict(state, strict=True)`` (the
+  ``compresslab-recompose --format timm`` output).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import timm
 import torch
 from torch import nn
 
-from compresslab.learngene.decomposition import MODES, LearngeneViT, recompose
+from compresslab.learngene.decomposition import MODES, LearngeneViT, _check_positive, recompose
 from compresslab.models.distill import load_run_net
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.io import atomic_write_text
@@ -119,3 +122,37 @@ def load_recomposed(path: str | Path) -> nn.Module:
         model = timm.create_model(meta["model_name"], pretrained=False, **kwargs)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model
+
+
+def export_timm(
+    model: LearngeneViT, depth: int | None = None, k: int | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A standard timm checkpoint of ``model``: ``(state_dict, create_kwargs)``.
+
+    The ``free`` recomposition (Eq. 9) of the first ``k`` genes (default: all trained) at ``depth`` blocks (default:
+    the model's own depth, i.e. exactly the model). ``create_kwargs`` holds ``model_name`` and the
+    ``VisionTransformer`` arguments, so that::
+
+        net = timm.create_model(**create_kwargs)
+        net.load_state_dict(state_dict, strict=True)
+
+    rebuilds it with timm alone. A ``const`` model (w/ const fine-tuning) exports the same way: its composed
+    blocks are ordinary per-layer tensors.
+    """
+    if not isinstance(model, LearngeneViT):
+        raise ConfigError(
+            "model",
+            type(model).__name__,
+            "a LearngeneViT (a free recomposition is already a timm model: use its state_dict())",
+            "load the run with compresslab.learngene.load_learngene_run(run_dir).",
+        )
+    depth = model.depth if depth is None else depth
+    _check_positive("depth", depth, "the target number of blocks, e.g. depth=6")
+    free = recompose(model, depth, k, "free")
+    state = {name: v.detach().cpu().contiguous() for name, v in free.state_dict().items()}
+    return state, timm_create_kwargs(model, depth)
+
+
+def timm_create_kwargs(model: LearngeneViT, depth: int) -> dict[str, Any]:
+    """``timm.create_model`` arguments of ``model``'s architecture at ``depth`` blocks (model_name included)."""
+    return {"model_name": model.config["model_name"], **model.config["vit_kwargs"], "depth": depth}

@@ -5,6 +5,15 @@
 
 Writes ``<out>`` (a standard state dict; ``free``: a plain timm ViT, ``const``: the learngene form) and
 ``<out>.json`` (architecture, depth, k, mode, basis, parameter count); ``load_recomposed(<out>)`` rebuilds it.
+
+``--format timm`` leaves compresslab: ``<out>`` is the ``free`` recomposition and ``<out>.json`` holds
+``timm_create_kwargs``, so that timm alone loads it::
+
+    meta = json.load(open("vit_4L_2LG.pt.json"))
+    net = timm.create_model(**meta["timm_create_kwargs"])
+    net.load_state_dict(torch.load("vit_4L_2LG.pt", weights_only=True), strict=True)
+
+The run may also be a ``const`` fine-tuning run (its composed blocks export as ordinary layers).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import argparse
 import sys
 import time
 
-from compresslab.learngene.builders import load_learngene_run, save_recomposed
+from compresslab.learngene.builders import load_learngene_run, save_recomposed, timm_create_kwargs
 from compresslab.learngene.decomposition import MODES, recompose
 from compresslab.utils.errors import ConfigError
 
@@ -26,14 +35,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=MODES, default="free", help="free = w/o const, const = w/ const")
     parser.add_argument("--checkpoint", default="last", help="last | best | a file name in checkpoints/")
     parser.add_argument(
+        "--format",
+        choices=("compresslab", "timm"),
+        default="compresslab",
+        help="timm: a plain timm checkpoint (free recomposition) with timm.create_model arguments in the .json",
+    )
+    parser.add_argument(
         "--out", required=True, help="output .pt file (a .json description is written beside)"
     )
     args = parser.parse_args(argv)
     try:
+        if args.format == "timm" and args.mode == "const":
+            raise ConfigError(
+                "--mode",
+                "const",
+                "free with --format timm (a timm ViT has one tensor per layer)",
+                "drop --mode const: the free recomposition has the const model's outputs.",
+            )
         source = load_learngene_run(args.run_dir, args.checkpoint)
         start = time.perf_counter()
         model = recompose(source, args.depth, args.k, args.mode)
         seconds = time.perf_counter() - start
+        timm_kwargs = timm_create_kwargs(source, args.depth) if args.format == "timm" else None
     except ConfigError as err:
         print(f"compresslab-recompose: {err}", file=sys.stderr)
         return 2
@@ -48,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         "index": source.config["index"],
         "source": str(args.run_dir),
         "params": sum(p.numel() for p in model.parameters()),
+        "format": args.format,
     }
+    if timm_kwargs is not None:
+        description["timm_create_kwargs"] = timm_kwargs
     path, meta = save_recomposed(model, args.out, description)
     print(
         f"{args.depth}-layer ViT from {k} learngenes ({args.mode}, {description['params']:,} params) in "

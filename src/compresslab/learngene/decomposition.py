@@ -48,7 +48,12 @@ def basis_functions(basis: str, x: torch.Tensor, count: int) -> torch.Tensor:
     * chebyshev (Eq. 2): T_0 = 1, T_1 = x, T_{n+1} = 2x·T_n − T_{n−1}
     * taylor: P_n = xⁿ
     * legendre: P_0 = 1, P_1 = x, (n+1)·P_{n+1} = (2n+1)·x·P_n − n·P_{n−1}
-    * fourier (period 1, x ∈ [0, 1)): 1, sin 2πx, cos 2πx, sin 4πx, cos 4πx, …
+    * fourier (period 1, x ∈ [0, 1)): 1, cos 2πx, sin 2πx, cos 4πx, sin 4πx, …, i.e. P_{2m−1} = cos 2πmx,
+      P_{2m} = sin 2πmx. Cosine comes first in each frequency so that the functions are full rank on the layer
+      grid: at x_l = (l − 1)/L the first L of them are the real DFT basis of length L (orthogonal columns), while
+      the top frequency m = L/2 of an even L has sin(π(l − 1)) = 0 at every layer: with sine first, gene N = L
+      had an all-zero coefficient column (rank N − 1, a gene that never gets a gradient). Every basis here has
+      rank N on x_l for N ≤ L (``tests/test_learngene.py``).
     """
     if basis not in BASES:
         raise ConfigError(
@@ -60,8 +65,8 @@ def basis_functions(basis: str, x: torch.Tensor, count: int) -> torch.Tensor:
         if n == 0:
             cols.append(torch.ones_like(x))
         elif basis == "fourier":
-            freq = 2.0 * math.pi * ((n + 1) // 2)
-            cols.append(torch.sin(freq * x) if n % 2 == 1 else torch.cos(freq * x))
+            freq = 2.0 * math.pi * ((n + 1) // 2)  # m = 1, 1, 2, 2, … for n = 1, 2, 3, 4, …
+            cols.append(torch.cos(freq * x) if n % 2 == 1 else torch.sin(freq * x))
         elif basis == "taylor":
             cols.append(x**n)
         elif n == 1:
@@ -114,7 +119,15 @@ class LearngeneViT(nn.Module):
             the previous phase's function exactly) or ``normal`` (trunc-normal 0.02, norm gains 0, as TLEG's θ_ilayer).
             Gene 1 gets timm's block initialisation.
         init_from: a checkpoint of a previous phase (Lightning ``.ckpt`` or a state dict) to start from.
-        freeze_shared: freeze the single-copy parameters (embeddings, final norm, head) as well.
+        freeze_shared: freeze the single-copy *shared* parameters (patch and position embedding, cls token, final
+            norm, head) in every phase. Default ``False``: they train in every phase (the paper does not say, see
+            learngene.md §2; TLEG trains in one stage). Then the shared parameters drift across ICT phases, so the first k genes of the last
+            phase's checkpoint are *not* the phase-k model: recomposing k = 1 from phase 4 uses phase 4's
+            embeddings and head.
+        freeze_shared_after_phase1: train the shared parameters only in the phase that has no frozen genes
+            (ICT phase 1, or SCT) and freeze them in every later phase (``trainable_from > 0``). The genes and
+            the shared parameters of phase j then stay bit-identical through all later phases, so k genes of the
+            final checkpoint are exactly the model of the phase that trained them (for k a phase count).
         **vit_kwargs: timm ``VisionTransformer`` arguments (``depth``, ``embed_dim``, ``num_heads``, ``img_size``,
             ``patch_size``, ``in_chans``, ``num_classes`` …); ``depth`` is required.
     """
@@ -130,6 +143,7 @@ class LearngeneViT(nn.Module):
         gene_init: str = "zeros",
         init_from: str | None = None,
         freeze_shared: bool = False,
+        freeze_shared_after_phase1: bool = False,
         **vit_kwargs: Any,
     ) -> None:
         super().__init__()
@@ -157,6 +171,8 @@ class LearngeneViT(nn.Module):
                 owner, leaf = _owner(block, name)
                 owner._parameters[leaf] = None  # an empty slot (as bias=False): filled by functional_call
         self.host = host
+        self.freeze_shared = bool(freeze_shared)
+        self.freeze_shared_after_phase1 = bool(freeze_shared_after_phase1)
         if gene_init not in GENE_INITS:
             raise ConfigError("gene_init", gene_init, f"one of {list(GENE_INITS)}", "set gene_init=zeros.")
         for gene in self.learngenes[1:]:
@@ -167,7 +183,6 @@ class LearngeneViT(nn.Module):
         self.set_phase(
             num_learngenes if active is None else active,
             (loaded if init_from else 0) if trainable_from is None else trainable_from,
-            freeze_shared,
         )
 
     # ---------------------------------------------------------------------------------------------- phases
@@ -179,8 +194,17 @@ class LearngeneViT(nn.Module):
     def num_learngenes(self) -> int:
         return len(self.learngenes)
 
-    def set_phase(self, active: int, trainable_from: int = 0, freeze_shared: bool = False) -> None:
-        """Use genes [0, active) in the sum; train genes [trainable_from, active); freeze the rest."""
+    @property
+    def shared_frozen(self) -> bool:
+        """Whether the shared parameters (embeddings, cls token, final norm, head) are frozen in this phase."""
+        return self.freeze_shared or (self.freeze_shared_after_phase1 and self.trainable_from > 0)
+
+    def set_phase(self, active: int, trainable_from: int = 0) -> None:
+        """Use genes [0, active) in the sum; train genes [trainable_from, active); freeze the rest.
+
+        The shared parameters train unless ``freeze_shared``, or ``freeze_shared_after_phase1`` and
+        ``trainable_from > 0`` (a later ICT phase).
+        """
         n = self.num_learngenes
         if isinstance(active, bool) or not isinstance(active, int) or not 1 <= active <= n:
             raise ConfigError(
@@ -197,7 +221,7 @@ class LearngeneViT(nn.Module):
         self.trainable_from = trainable_from
         for i, gene in enumerate(self.learngenes):
             gene.requires_grad_(trainable_from <= i < active)
-        self.host.requires_grad_(not freeze_shared)
+        self.host.requires_grad_(not self.shared_frozen)
 
     # ------------------------------------------------------------------------------------------- composition
     def compose(
@@ -212,12 +236,28 @@ class LearngeneViT(nn.Module):
         a = (self.coeff if depth_coeff is None else depth_coeff)[:, :k]  # [L, k]
         genes = [dict(g.named_parameters()) for g in self.learngenes[:k]]
         out: dict[str, torch.Tensor] = {}
-        for name in self.gene_names:
-            stacked = torch.stack([g[name] for g in genes])  # [k, *shape]
-            w = (a.to(stacked.dtype) @ stacked.flatten(1)).view(len(a), *stacked.shape[1:])  # [L, *shape]
-            for layer, w_l in enumerate(w.unbind(0)):
-                out[f"blocks.{layer}.{name}"] = w_l
+        # The sum runs in fp32 with autocast off: under bf16 autocast the matmul would round every composed
+        # tensor to bf16 (8 bits of mantissa: a LayerNorm gain of 1 + 1e-3 composes to exactly 1.0, and on CPU
+        # LayerNorm rejects bf16 gains next to fp32 activations). The composed tensors keep the genes' dtype
+        # (fp32 under `*-mixed` precision), so the block then runs under autocast like any timm block.
+        with torch.autocast(a.device.type, enabled=False):
+            for name in self.gene_names:
+                stacked = torch.stack([g[name] for g in genes])  # [k, *shape]
+                flat = stacked.flatten(1).to(torch.float32)  # [k, P]
+                w = (a.to(torch.float32) @ flat).to(stacked.dtype)  # [L, P]
+                for layer, w_l in enumerate(w.view(len(a), *stacked.shape[1:]).unbind(0)):  # [*shape] each
+                    out[f"blocks.{layer}.{name}"] = w_l
         return out
+
+    def no_weight_decay(self) -> set[str]:
+        """Parameters DeiT/timm exempt from weight decay: the host's (``host.pos_embed``, ``host.cls_token`` …).
+
+        With ``timm.optim.create_optimizer_v2(model, "adamw", weight_decay=0.05)`` (or
+        :func:`compresslab.learngene.optim.weight_decay_groups`) these and every 1-D tensor (biases, LayerNorm
+        gains and biases of the shared parameters *and* of every learngene) get no weight decay.
+        """
+        own = dict(self.named_parameters())
+        return {f"host.{name}" for name in self.host.no_weight_decay() if f"host.{name}" in own}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Images [B, C, H, W] → logits [B, num_classes]: the host ViT run with the composed blocks."""
@@ -227,7 +267,8 @@ class LearngeneViT(nn.Module):
         c = self.config
         return (
             f"{c['model_name']}, depth={self.depth}, learngenes={self.num_learngenes}, active={int(self.active)}, "
-            f"trainable_from={self.trainable_from}, basis={c['basis']}, index={c['index']}"
+            f"trainable_from={self.trainable_from}, basis={c['basis']}, index={c['index']}, "
+            f"shared_frozen={self.shared_frozen}"
         )
 
 
