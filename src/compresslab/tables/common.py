@@ -85,6 +85,8 @@ class Table:
     kept_figure: bool = False
     #: the command that produces the table's trained cells (named where cells are kept or missing)
     rerun: str = ""
+    #: how the notes computed from runs begin: kept from the committed file with its cells when runs are absent
+    run_note_prefixes: tuple[str, ...] = ()
 
     def cell_counts(self) -> dict[str, int]:
         """How many cells (the row labels excluded) are exact, trained, missing, or the paper's values."""
@@ -379,6 +381,19 @@ def keep_committed(table: Table, results_dir: Path) -> int:
             kept += 1
     if not kept:
         return 0
+    committed_md = results_dir / f"{table.name}.md"
+    old_notes = (
+        [ln[2:] for ln in committed_md.read_text().splitlines() if ln.startswith("- ")]
+        if committed_md.exists()
+        else []
+    )
+    for prefix in table.run_note_prefixes:
+        if not any(note.startswith(prefix) for note in table.notes):
+            table.notes += [
+                note if note.endswith(KEPT_MARK) else note + KEPT_MARK
+                for note in old_notes
+                if note.startswith(prefix)
+            ]
     table.notes.append(
         f"† {kept} cell(s) kept from the committed results/{table.name}.csv: their runs are not under the log dir "
         "and their per-seed values were never recorded"

@@ -18,15 +18,19 @@ from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
 from compresslab.rnnpool import models
+from compresslab.tables import pareto
 from compresslab.tables.common import (
     Run,
+    RunSource,
     Table,
-    collect_runs,
     fmt_delta,
     fmt_mean_std,
     group_runs,
     missing,
+    per_seed,
+    table_runs,
 )
+from compresslab.tables.verdict import Claim, paired
 
 PAPER = "RNNPool (Saha et al., NeurIPS 2020)"
 
@@ -90,7 +94,7 @@ TABLE1 = [
 
 
 def table1(log_dir: str | Path) -> Table:
-    runs = group_runs(collect_runs(log_dir, "rnnpool_table1"), key=lambda r: r.get("paper.row"))
+    runs = group_runs(table_runs(log_dir, "rnnpool_table1"), key=lambda r: r.get("paper.row"))
     table = Table(
         "rnnpool_table1",
         "RNNPool Table 1: ImageNet-10 base networks vs their RNNPool versions (standard peak RAM)",
@@ -202,8 +206,51 @@ def _table2_row_key(run: Run) -> tuple[str, bool]:
     return run.get("model.net.downsample"), bool(run.get("model.net.last_layer_rnnpool"))
 
 
-def table2(log_dir: str | Path) -> Table:
-    reduced = [r for r in collect_runs(log_dir, "rnnpool_table2") if r.get("paper.scale") == "reduced"]
+#: the reduced Table-2 family (width 0.5, 1-channel stem, 10 classes) at its cluttered-digits input
+REDUCED_KW = dict(num_classes=10, in_chans=1, width_mult=0.5, num_features=640)
+REDUCED_INPUT = (1, 1, 48, 48)  # [B, C, H, W]
+ACC_HEADER = "MBv2 Acc % (ours, reduced: cluttered digits 48², test)"
+# (claim, row label A, row label B): the paper's Table 2 ordering at equal peak RAM (second block)
+TABLE2_CLAIMS = [
+    (
+        "RNNPoolLayer ≥ strided convolution at equal peak RAM (second block)",
+        "RNNPoolLayer",
+        "Strided Convolution",
+    ),
+    ("RNNPoolLayer ≥ average pooling at equal peak RAM (second block)", "RNNPoolLayer", "Average Pooling"),
+    ("RNNPoolLayer ≥ max pooling at equal peak RAM (second block)", "RNNPoolLayer", "Max Pooling"),
+    ("RNNPoolLayer ≥ ReNet at equal peak RAM (second block)", "RNNPoolLayer", "ReNet"),
+    (
+        "RNNPoolLayer + last-layer RNNPool ≥ the base network",
+        "RNNPoolLayer + Last layer RNNPool",
+        "Base Network",
+    ),
+]
+
+
+@cache
+def reduced_counts(downsample: str, last_layer_rnnpool: bool) -> tuple[float, float]:
+    """(MAdds in millions, analytic peak RAM in KiB) of the reduced Table-2 model of a row, batch 1."""
+    net = models.mobilenetv2(
+        downsample=downsample, last_layer_rnnpool=last_layer_rnnpool, **REDUCED_KW
+    ).eval()
+    x = torch.zeros(REDUCED_INPUT)
+    ram = analytic_peak_ram(net, x)
+    return count_madds(net, x).total / 1e6, ram.peak_values * ram.bytes_per_value / 1024
+
+
+def _table2_pareto(table: Table, path: Path) -> None:
+    points = []
+    for row, (label, downsample, last) in zip(table.rows, TABLE2_ROWS, strict=True):
+        acc = pareto.parse_mean_std(row[table.header.index(ACC_HEADER)])
+        if acc is not None:
+            madds, peak = reduced_counts(downsample, last)
+            points.append(pareto.Point(label, *acc, madds_m=madds, peak_kib=peak))
+    pareto.draw(points, path, "RNNPool Table 2, reduced (MobileNetV2-0.5 on cluttered digits 48²)")
+
+
+def table2(log_dir: str | Path | RunSource) -> Table:
+    reduced = [r for r in table_runs(log_dir, "rnnpool_table2") if r.get("paper.scale") == "reduced"]
     by_row = group_runs(reduced, key=_table2_row_key)
     table = Table(
         "rnnpool_table2",
@@ -218,7 +265,7 @@ def table2(log_dir: str | Path) -> Table:
             "VWW MAdds M paper / ours",
             "VWW Params K paper / ours",
             "MBv2 Acc % (paper, ImageNet-10)",
-            "MBv2 Acc % (ours, reduced: cluttered digits 48², test)",
+            ACC_HEADER,
         ],
     )
     for i, (label, downsample, last) in enumerate(TABLE2_ROWS):
@@ -242,6 +289,15 @@ def table2(log_dir: str | Path) -> Table:
                 fmt_mean_std(accs) if accs else missing(REDUCED_COMMAND),
             ]
         )
+    rows = dict(zip((label for label, _, _ in TABLE2_ROWS), TABLE2_ROWS, strict=True))
+    for text, a, b in TABLE2_CLAIMS:
+        arm_a, arm_b = (per_seed(by_row.get(rows[x][1:], [])) for x in (a, b))
+        claim = Claim(
+            f"{text} (reduced)", cells=(((a,), ACC_HEADER), ((b,), ACC_HEADER)), command=REDUCED_COMMAND
+        )
+        table.verdicts.append(paired(claim, arm_a, arm_b))
+    table.rerun = REDUCED_COMMAND
+    table.pareto = lambda path: _table2_pareto(table, path)
     table.notes += [
         "Every block maps the stem's 112²×C map to 28²×4h (MobileNetV2: 32 → 64, DenseNet121: 64 → 192, "
         "VWW: 8 → 32): pooling = 6×6/4 pool + 1×1 conv to the width, strided conv = 6×6 (DenseNet: 8×8) stride 4, "
@@ -283,7 +339,7 @@ def _overrides(kwargs: dict[str, Any]) -> str:
 
 
 def table16(log_dir: str | Path) -> Table:
-    runs = group_runs(collect_runs(log_dir, "rnnpool_table16"), key=lambda r: r.get("paper.row"))
+    runs = group_runs(table_runs(log_dir, "rnnpool_table16"), key=lambda r: r.get("paper.row"))
     table = Table(
         "rnnpool_table16",
         "RNNPool Table 16 (+ Table 18): MobileNetV2-RNNPool ablations on ImageNet-10",
