@@ -1,10 +1,12 @@
-"""NLU readers on tiny fixtures written in exactly the real on-disk formats, the HANS mapping, the synthetic NLI
-task's bias statistics, the tokenisation cache and the DataModule on ``nlu/synthetic_nli``."""
+"""NLU readers on tiny fixtures written in exactly the real on-disk formats, the HANS mapping, the declared source
+contract, the tokenisation cache and the NLU configs. The synthetic task has its own file, test_synthetic_nli.py."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import inspect
 
 import hydra
 import numpy as np
@@ -13,6 +15,7 @@ import torch
 import transformers  # noqa: F401 - imported at collection, so no single test pays the ~2 s import
 
 from compresslab.data import DataModule, nlu
+from compresslab.data.nlu import encoding
 from compresslab.data.nlu import (
     FEVER,
     HANS,
@@ -20,10 +23,11 @@ from compresslab.data.nlu import (
     PAWS,
     QQP,
     FeverSymm,
+    NLUSource,
     SyntheticNLI,
+    TextPairSource,
     hans_map_predictions,
     minilm_path,
-    word_overlap,
 )
 from compresslab.train import validate
 from compresslab.utils.errors import ConfigError, DataError
@@ -329,6 +333,36 @@ def test_bad_config_values_are_named():
         SyntheticNLI(bias=1.5)
 
 
+def test_fever_original_release_is_refused_with_the_expected_format_and_its_source(tmp_path: Path):
+    """A FEVER 1.0 original-release line (evidence = lists of Wikipedia sentence pointers, no text) names the
+    processed claim-evidence format, its files and where they come from."""
+    root = tmp_path / "fever"
+    _jsonl(root / "fever.train.jsonl", [
+        {"id": 75397, "verifiable": "VERIFIABLE", "label": "SUPPORTS",
+         "claim": "Nikolaj Coster-Waldau worked with the Fox Broadcasting Company.",
+         "evidence": [[[92206, 104971, "Nikolaj_Coster-Waldau", 7], [92206, 104971, "Fox_Broadcasting_Company", 0]]]},
+    ])  # fmt: skip
+    _jsonl(root / "fever.dev.jsonl", [{"id": 1, "claim": "x", "evidence": "y", "label": "SUPPORTS"}])
+    with pytest.raises(DataError) as e:
+        FEVER(str(root)).read("train")
+    msg = str(e.value)
+    assert str(root / "fever.train.jsonl") in msg and "line 1: field 'evidence' is a list" in msg
+    assert "[[[92206, 104971," in msg  # the offending value
+    assert "FEVER 1.0 original release" in msg and "expected instead the processed FEVER claim-evidence pairs of Schuster et al." in msg
+    assert "fever.train.jsonl and fever.dev.jsonl" in msg and "github.com/TalSchuster/FeverSymmetric" in msg
+    assert "{id, claim, evidence, gold_label}" in msg
+    with pytest.raises(DataError, match=r"(?s)fever data missing.*Where to get it: the processed FEVER claim-evidence pairs"):
+        FEVER(str(tmp_path / "absent")).check()
+
+
+def test_symm_v1_list_evidence_is_a_plain_type_error(tmp_path: Path):
+    root = write_symm(tmp_path / "sym1", 1)
+    _replace_line(root / "test.jsonl", 2, json.dumps({"id": 1, "claim": "x", "evidence_sentence": ["y"], "label": "REFUTES"}))
+    with pytest.raises(DataError, match=r"line 2: field 'evidence_sentence' is a list \(\[\"y\"\]\), expected a string") as e:
+        FeverSymm(str(root), version=1).read("test")
+    assert "original release" not in str(e.value)  # the FEVER hint belongs to FEVER's format only
+
+
 # ------------------------------------------------------------------------------------------------ mapping/metrics
 def test_hans_mapping_moves_only_neutral():
     preds = torch.tensor([0, 1, 2, 2, 1, 0])  # contradiction, entailment, neutral, ...
@@ -350,6 +384,22 @@ def test_metric_hints_per_split():
     assert qqp.prediction_maps == {}
     fever = FEVER("f", ood={"symm1": FeverSymm("s", version=1)})
     assert fever.prediction_maps == {}  # Symm: 3-way predictions against 2-way gold, unmapped
+
+
+def test_sources_declare_their_contract():
+    """Every pair source is a TextPairSource whose constructor lists its arguments (no forwarded **kwargs, no
+    rewritten signature): the signature is the schema the config validator checks."""
+    for cls in (MNLI, HANS, QQP, PAWS, FEVER, FeverSymm, SyntheticNLI):
+        assert issubclass(cls, TextPairSource)
+        params = inspect.signature(cls).parameters
+        assert not any(p.kind is p.VAR_KEYWORD for p in params.values()), cls
+        assert {"tokenizer", "max_length", "cache_dir"} <= set(params), cls
+    assert {"root", "ood", "mix_train", "max_train_examples"} <= set(inspect.signature(MNLI).parameters)
+    assert inspect.signature(QQP).parameters["skip_malformed"].default is True
+    assert inspect.signature(MNLI).parameters["skip_malformed"].default is False
+    assert list(inspect.signature(PAWS).parameters)[:2] == ["root", "variant"]  # PAWS("x", "wiki") still works
+    assert PAWS("x", "wiki").name == "paws_wiki" and isinstance(MNLI("m"), NLUSource)
+    assert MNLI("m").cell_names == {} and QQP("q").prediction_maps == {}
 
 
 # ------------------------------------------------------------------------------------------------ load/tokenise
@@ -404,8 +454,8 @@ def test_lookup_aligns_by_id_and_names_missing_ids(tmp_path: Path):
 
 def test_token_cache_hit_and_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     calls = []
-    real = nlu._tokenize
-    monkeypatch.setattr(nlu, "_tokenize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = encoding._tokenize
+    monkeypatch.setattr(encoding, "_tokenize", lambda *a, **k: calls.append(1) or real(*a, **k))
     cache = tmp_path / "cache"
     root = write_paws(tmp_path / "paws", "wiki")
 
@@ -433,80 +483,6 @@ def test_token_cache_hit_and_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyP
     _replace_line(root / "train.tsv", 2, "1\tchanged text\tother text\t1")  # new content, new key
     load()
     assert len(calls) == 9
-
-
-# ------------------------------------------------------------------------------------------------ synthetic NLI
-def _agreement(pairs: nlu.TextPairs, entail: int = 1) -> tuple[float, np.ndarray]:
-    """Fraction of pairs where (word overlap >= 0.5) == (label is entailment), and the overlaps."""
-    ov = np.array([word_overlap(a, b) for a, b in zip(pairs.text_a, pairs.text_b)])
-    ent = np.array(pairs.labels) == entail
-    return float(((ov >= 0.5) == ent).mean()), ov
-
-
-def test_synthetic_bias_statistics_match_the_configuration():
-    src = SyntheticNLI(n_train=600, n_val=300, n_test=300, n_ood=400, bias=0.8, eval_bias=0.6, seed=3)
-    train = src.read("train")
-    agree, ov = _agreement(train)
-    assert agree == pytest.approx(0.8)  # 160 of 200 per label aligned: exactly the configured bias
-    assert set(np.round(ov[ov >= 0.5], 3)) <= {1.0, 0.833, 0.857, 0.875, 0.889, 0.9}  # high: >= 5/6
-    assert ov[ov < 0.5].max() == 0.0  # low: no shared word at all
-    assert np.bincount(train.labels).tolist() == [200, 200, 200]
-    # a real correlation: overlap predicts entailment in train (phi coefficient)
-    phi = np.corrcoef(ov >= 0.5, np.array(train.labels) == 1)[0, 1]
-    assert phi > 0.5
-    assert _agreement(src.read("val"))[0] == pytest.approx(0.6)
-    ood = src.read("ood")
-    agree_ood, ov_ood = _agreement(ood)
-    assert agree_ood == 0.0  # inverted: every entailment has no overlap, every non-entailment high overlap
-    assert np.bincount(ood.labels).tolist() == [200, 200]  # HANS labels: non-entailment 0, entailment 1
-    assert np.corrcoef(ov_ood >= 0.5, np.array(ood.labels) == 1)[0, 1] == pytest.approx(-1.0)
-
-
-def test_synthetic_pairs_follow_the_construction():
-    src = SyntheticNLI(n_train=60, seed=1)
-    pairs = src.read("train")
-    for a, b, y, kind in zip(pairs.text_a, pairs.text_b, pairs.labels, pairs.meta["kind"]):
-        assert a.startswith("the ") and " in the " in a
-        assert ("never" in b.split()) == (kind == "C") and y == {"C": 0, "E": 1, "N": 2}[kind]
-    nouns = {w for w, _ in nlu._NOUNS} | {s for _, s in nlu._NOUNS}
-    verbs = {w for w, _ in nlu._VERBS}
-    words = verbs | {w for w, _ in nlu._ADJECTIVES} | set(nlu._PLACES) | {w for w, _ in nlu._NOUNS}
-    synonyms = {s for _, s in nlu._NOUNS + nlu._VERBS + nlu._ADJECTIVES}
-    assert not words & (synonyms | {"a", "an", "never"})  # a paraphrase shares no word with its premise
-    assert len(nouns) == 2 * len(nlu._NOUNS)
-    again = SyntheticNLI(n_train=60, seed=1).read("train")
-    assert again.text_b == pairs.text_b and again.labels == pairs.labels  # deterministic
-    assert SyntheticNLI(n_train=60, seed=2).read("train").text_b != pairs.text_b
-
-
-def test_synthetic_two_way():
-    src = SyntheticNLI(num_labels=2, n_train=400, bias=0.75)
-    train = src.read("train")
-    assert src.num_classes == 2 and np.bincount(train.labels).tolist() == [200, 200]
-    assert _agreement(train)[0] == pytest.approx(0.75)
-    assert src.prediction_maps == {} and src.metrics["test_hans_like"] == ["acc"]
-
-
-def test_datamodule_serves_synthetic_nli_batches():
-    src = SyntheticNLI(n_train=64, n_val=20, n_test=20, n_ood=24)
-    dm = DataModule(src, num_classes=3, input_shape=[32], batch_size=16, seed=0)
-    dm.setup()
-    batch = next(iter(dm.train_dataloader()))
-    assert {k: tuple(v.shape) for k, v in batch.items()} == {
-        "input_ids": (16, 32),
-        "attention_mask": (16, 32),
-        "token_type_ids": (16, 32),
-        "labels": (16,),
-        "idx": (16,),
-    }
-    assert all(v.dtype == torch.long for v in batch.values())
-    assert batch["labels"].max() < 3 and batch["idx"].max() < 64
-    assert dm.test_names == ["test", "test_hans_like"] and len(dm.test_dataloader()) == 2
-    ood = next(iter(dm.test_dataloader()[1]))
-    assert ood["labels"].max() <= 1 and ood["idx"].tolist() == list(range(16))  # eval order is file order
-    assert src.prediction_maps == {"test_hans_like": "mnli_to_hans"}
-    enc = dm.splits.train.encoded["attention_mask"]
-    assert enc[:, -1].sum() == 0  # max_length 32 truncates nothing
 
 
 # ------------------------------------------------------------------------------------------------ configs
