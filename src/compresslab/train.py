@@ -1,7 +1,9 @@
 """Training entry point: ``compresslab-train [overrides]`` (Hydra; ``-m`` for sweeps).
 
-conf → validate → instantiate DataModule, LightningModule, callbacks, loggers, Trainer → measure the net →
-fit → test on every evaluation split → ``metrics.json`` in the run directory (atomically).
+conf → validate → instantiate DataModule, LightningModule, callbacks, loggers, Trainer → check that the model
+fits the data and that the training split holds a batch → measure the net → fit → test on every evaluation
+split → ``metrics.json`` in the run directory (atomically). ``train=false`` evaluates only (``ckpt_path``, the
+run's initial weights or a pre-trained net) and never demands ``optimized_metric``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from compresslab.measure import measure_model
 from compresslab.utils.config import TrainConfig, validate_targets
 from compresslab.utils.errors import ConfigError
-from compresslab.utils.hydra_app import prepare_hydra
+from compresslab.utils.hydra_app import prepare_hydra, run_entry_point
 from compresslab.utils.loggers import wandb_review_fields
 from compresslab.utils.logging import get_logger
+from compresslab.utils.model_data import check_model_fits_data, example_input, gives_tokens
+from compresslab.utils.run_dir import FinishedRun, check_run_dir
 from compresslab.utils.task import (
     apply_extras,
     get_metric_value,
@@ -30,6 +34,7 @@ from compresslab.utils.task import (
     instantiate_loggers,
     print_test_accuracies,
     task_wrapper,
+    write_resolved_config,
     write_run_summary,
 )
 
@@ -74,6 +79,9 @@ def build(cfg: DictConfig) -> dict[str, Any]:
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     if hasattr(datamodule, "check"):  # batch divisible by the world size, data present and well-formed
         datamodule.check(trainer.world_size)
+    check_fit(cfg, model, datamodule)
+    if cfg.get("train") and hasattr(datamodule, "check_train_split"):  # at least one optimizer step per epoch
+        datamodule.check_train_split(trainer.world_size)
     return {
         "cfg": cfg,
         "datamodule": datamodule,
@@ -82,6 +90,17 @@ def build(cfg: DictConfig) -> dict[str, Any]:
         "loggers": loggers,
         "trainer": trainer,
     }
+
+
+def check_fit(cfg: DictConfig, model: LightningModule, datamodule: LightningDataModule) -> None:
+    """One dry forward pass of ``model.net`` on an input like the data's (shape and kind), pair named on failure."""
+    net, shape = getattr(model, "net", None), getattr(datamodule, "input_shape", None)
+    dataset = getattr(datamodule, "dataset", None)
+    if not isinstance(net, torch.nn.Module) or shape is None or dataset is None:
+        return
+    model_name = str(OmegaConf.select(cfg, "model.net._target_") or cfg.model._target_).rsplit(".", 1)[-1]
+    data_name = getattr(dataset, "name", type(dataset).__name__)
+    check_model_fits_data(net, shape, gives_tokens(dataset), model_name, data_name)
 
 
 def measure_run(cfg: DictConfig, model: LightningModule, datamodule: LightningDataModule) -> dict[str, Any]:
@@ -94,6 +113,7 @@ def measure_run(cfg: DictConfig, model: LightningModule, datamodule: LightningDa
     out = measure_model(
         net,
         shape,
+        example=example_input(net, shape),
         bytes_per_value=m.bytes_per_value,
         latency=m.latency,
         latency_repeats=m.latency_repeats,
@@ -141,7 +161,18 @@ def training_progress(trainer: Trainer) -> dict[str, int]:
 
 @task_wrapper
 def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit and test one configuration; returns (metrics, objects)."""
+    """Fit and test one configuration; returns (metrics, objects).
+
+    A job whose folder holds a finished real run refuses (or, when it resumes that run, returns its metrics
+    without writing anything): the single-run CLI checks this before Hydra creates the folder, this repeats it
+    for the jobs of a multirun and for in-process callers.
+    """
+    try:
+        check_run_dir(cfg, cfg.paths.output_dir)
+    except FinishedRun as done:
+        log.info(str(done))
+        return dict(done.summary.get("metrics") or {}), {}
+    write_resolved_config(cfg.paths.output_dir, cfg)
     objs = build(cfg)
     datamodule, model, trainer = objs["datamodule"], objs["model"], objs["trainer"]
     measures = measure_run(cfg, model, datamodule) if trainer.is_global_zero else {}
@@ -157,20 +188,21 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
     test_metrics: dict[str, Any] = {}
     if cfg.get("test"):
-        ckpt = (
-            trainer.checkpoint_callback.best_model_path
-            if cfg.get("train") and trainer.checkpoint_callback
-            else ""
-        )
-        if cfg.get("train") and not ckpt:
-            log.warning("No best checkpoint found; testing the current weights")
-        log.info(f"Testing {'checkpoint ' + ckpt if ckpt else 'current weights'}")
+        if cfg.get("train"):
+            ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+            if not ckpt:
+                log.warning("No best checkpoint found; testing the current weights")
+        else:  # evaluation only: the given checkpoint, else the weights the model was built with
+            ckpt = cfg.get("ckpt_path") or ""
+        weights = "the current weights" if cfg.get("train") else "the weights the model was built with"
+        log.info(f"Testing {'checkpoint ' + ckpt if ckpt else weights}")
         trainer.test(
             model=model, datamodule=datamodule, ckpt_path=ckpt or None, weights_only=cfg.weights_only
         )
         test_metrics = dict(trainer.callback_metrics)
 
     metrics = {**train_metrics, **test_metrics}
+    get_metric_value(metrics, cfg.get("optimized_metric"), trained=bool(cfg.get("train")))  # fail before writing
     if trainer.is_global_zero:
         from compresslab.tables import paper_reference
 
@@ -192,13 +224,13 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 def _hydra_main(cfg: DictConfig) -> float | None:
     apply_extras(cfg)
     metrics, _ = train(cfg)
-    return get_metric_value(metrics, cfg.get("optimized_metric"))
+    return get_metric_value(metrics, cfg.get("optimized_metric"), trained=bool(cfg.get("train")))
 
 
 def main() -> None:
     """Console script ``compresslab-train``."""
     torch.set_float32_matmul_precision("high")
-    _hydra_main()
+    run_entry_point(_hydra_main)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def measure_model(
     latency_repeats: int = 20,
     latency_warmup: int = 5,
     device: str | torch.device = "cpu",
+    example: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """Params, MAdds, analytic peak RAM and (optionally) measured latency of ``model`` on one input shape.
 
@@ -50,9 +51,11 @@ def measure_model(
         model: the network (not a LightningModule wrapper: pass ``module.net``).
         input_shape: one input without batch dimension, e.g. ``[3, 224, 224]``.
         batch_size: batch for MAdds and latency (peak RAM is always counted at batch 1, as the papers do).
+        example: the input to measure on (``[batch_size, *input_shape]``), e.g. integer token ids for a text
+            model; default: standard-normal floats.
     """
     model = model.to(device)
-    x = torch.randn(batch_size, *input_shape, device=device)
+    x = example.to(device) if example is not None else torch.randn(batch_size, *input_shape, device=device)
     madds = count_madds(model, x)
     ram = analytic_peak_ram(model, x[:1], bytes_per_value=bytes_per_value)
     out: dict[str, Any] = {

@@ -63,7 +63,7 @@ class MeasureConfig:
 
 @dataclass
 class ExtrasConfig:
-    print_config: bool = True
+    print_config: bool = False
     ignore_warnings: bool = True
 
 

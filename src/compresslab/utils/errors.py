@@ -47,3 +47,60 @@ class DataError(CompresslabError, RuntimeError):
         if source:
             parts.append(f"Where to get it: {source}")
         super().__init__("\n  ".join(parts))
+
+
+def find_user_error(exc: BaseException | None) -> CompresslabError | None:
+    """The :class:`CompresslabError` behind ``exc`` (itself, or its cause/context: Hydra's ``instantiate`` wraps
+    errors raised in constructors in an ``InstantiationException``); None for anything else."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, CompresslabError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def explain_config_exception(exc: BaseException) -> str | None:
+    """One message for a Hydra / OmegaConf composition error (a mistyped override key, an unknown config option,
+    a missing value), with the closest valid name; None when ``exc`` is not such an error."""
+    import difflib
+    import re
+
+    from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
+
+    if isinstance(exc, MissingConfigException):
+        found = re.search(r"Could not find '([^']+)/([^'/]+)'", str(exc))
+        options = re.findall(r"^\t(\S+)$", str(exc), flags=re.M)
+        if not found:
+            return str(exc).split("\nConfig search path", 1)[0]
+        group, name = found.groups()
+        close = difflib.get_close_matches(name, options, n=1)
+        fix = f"did you mean '{group}={close[0]}'?" if close else f"choose one of {', '.join(options)}."
+        return str(ConfigError(group, name, f"one of the '{group}' configs: {', '.join(options)}", fix))
+    if isinstance(exc, OverrideParseException):
+        return f"{exc} Fix: write overrides as key=value (quote values with spaces or special characters)."
+    cause = exc.__cause__ if isinstance(exc, ConfigCompositionException) else exc
+    if isinstance(cause, MissingMandatoryValue):
+        key = getattr(cause, "full_key", "") or "?"
+        return str(ConfigError(key, "???", "a value (it has no default)", f"add {key}=<value>."))
+    if isinstance(exc, ConfigCompositionException) and isinstance(cause, OmegaConfBaseException):
+        key, full_key = getattr(cause, "key", None), getattr(cause, "full_key", None)
+        parent = getattr(cause, "parent_node", None)
+        written = re.search(r"use \+(\S+?)=(.*)$", str(exc), flags=re.M)
+        value = written.group(2) if written else None
+        if key is not None and full_key and parent is not None and hasattr(parent, "keys"):
+            keys = [str(k) for k in parent.keys() if k != "hydra"]
+            where, _, _ = full_key.rpartition(".")
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            if close:
+                fix = f"unknown key; did you mean '{where + '.' if where else ''}{close[0]}'?"
+            else:
+                fix = f"unknown key; to add a new key write +{full_key}=…"
+            listed = f": {', '.join(keys)}" if len(keys) <= 15 else ""
+            return str(ConfigError(full_key, value, f"a key of {where or 'the top level'}{listed}", fix))
+        return f"{exc}\n{cause}"
+    if isinstance(exc, ConfigCompositionException):
+        return str(exc)
+    return None

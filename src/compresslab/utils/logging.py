@@ -1,4 +1,4 @@
-"""Rank-zero-aware logger and rich config printing."""
+"""Rank-zero-aware logger, the console filter of the job logging config, and config printing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
+
+#: ``log.info(text, extra=FILE_ONLY)``: into the run's log file, not onto the console (tracebacks of user errors)
+FILE_ONLY = {"file_only": True}
 
 
 def get_logger(name: str = __name__) -> logging.Logger:
@@ -17,13 +20,20 @@ def get_logger(name: str = __name__) -> logging.Logger:
     return logger
 
 
+class ConsoleFilter(logging.Filter):
+    """Drops records logged with ``extra=FILE_ONLY`` (``conf/hydra/default.yaml`` puts it on the console)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False)
+
+
 @rank_zero_only
 def print_config_tree(
     cfg: DictConfig,
     order: Sequence[str] = ("data", "model", "trainer", "callbacks", "logger"),
     resolve: bool = False,
 ) -> None:
-    """Print the composed config as a rich tree, main groups first."""
+    """Print the composed config as a rich tree, main groups first (``extras.print_config=true``)."""
     import rich
     import rich.syntax
     import rich.tree
@@ -36,3 +46,19 @@ def print_config_tree(
         text = OmegaConf.to_yaml(node, resolve=resolve) if isinstance(node, DictConfig) else str(node)
         branch.add(rich.syntax.Syntax(text, "yaml"))
     rich.print(tree)
+
+
+def config_summary(cfg: DictConfig) -> str:
+    """One line naming what runs: ``data=… model=… trainer=… seed=…`` (the full tree is in config_resolved.yaml)."""
+
+    def target(group: str) -> str:
+        node = cfg.get(group)
+        name = str(node.get("_target_", "?")) if isinstance(node, DictConfig) else "none"
+        return name.rsplit(".", 1)[-1]
+
+    net = cfg.model.get("net") if isinstance(cfg.get("model"), DictConfig) else None
+    parts = [f"data={target('data')}", f"model={target('model')}"]
+    if isinstance(net, DictConfig) and "_target_" in net:
+        parts.append(f"net={str(net._target_).rsplit('.', 1)[-1]}")
+    parts += [f"seed={cfg.get('seed')}", f"max_epochs={OmegaConf.select(cfg, 'trainer.max_epochs')}"]
+    return " ".join(parts)

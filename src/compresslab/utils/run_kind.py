@@ -41,12 +41,15 @@ def _is_off(flag: str, value: Any) -> bool:
 def debug_reasons(cfg: Mapping[str, Any] | Any) -> list[str]:
     """Why this config is *not* a real run (empty list: it is real).
 
-    A run is not real when it was launched with ``debug=…`` (``task_name: debug``), or with any trainer flag
-    that trains on less than the configured data: ``fast_dev_run``, ``overfit_batches``, ``limit_*_batches``.
+    A run is not real when it was launched with ``debug=…`` (``task_name: debug``), when it trained nothing
+    (``train=false``: an evaluation, never a trained cell), or with any trainer flag that trains or tests on less
+    than the configured data: ``fast_dev_run``, ``overfit_batches``, ``limit_*_batches``.
     """
     reasons: list[str] = []
     if _get(cfg, "task_name") == "debug":
         reasons.append("task_name=debug")
+    if _get(cfg, "train", True) is False:
+        reasons.append("train=false")
     trainer = _get(cfg, "trainer") or {}
     for flag in _DEBUG_TRAINER_FLAGS:
         value = _get(trainer, flag)
