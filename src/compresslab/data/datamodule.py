@@ -149,6 +149,31 @@ class DataModule(LightningDataModule):
         self.per_device_batch_size(world_size, eval=True)
         self.dataset.check()
 
+    def check_train_split(self, world_size: int | None = None) -> None:
+        """Fail before any work when training would run no optimizer step: an empty training split, or (with
+        ``drop_last``) one smaller than a global batch. Loads the splits (``setup``)."""
+        world_size = world_size or self.world_size
+        per_device = self.per_device_batch_size(world_size)
+        size = len(self._splits().train)
+        name = self.dataset.name
+        if size == 0:
+            raise ConfigError(
+                "data",
+                name,
+                "a dataset with a non-empty training split (train=true)",
+                f"the training split of {name} is empty; point the reader at the training data, or run "
+                "train=false to evaluate only.",
+            )
+        per_rank = -(-size // world_size)  # the DistributedSampler pads every rank to ceil(size / world_size)
+        if self.drop_last and per_rank < per_device:
+            raise ConfigError(
+                "data.batch_size",
+                self.batch_size,
+                f"at most {size} (the training split of {name} has {size} samples; with data.drop_last=true a "
+                "smaller split makes no batch and trains nothing)",
+                f"set data.batch_size={_largest_fitting_batch(size, world_size)} or data.drop_last=false.",
+            )
+
     def setup(self, stage: str | None = None) -> None:
         if self.splits is None:
             self.check()  # batch sizes against the world size, files on disk
@@ -190,3 +215,8 @@ class DataModule(LightningDataModule):
             "persistent_workers": self.num_workers > 0,
             "collate_fn": self.dataset.collate_fn,
         }
+
+def _largest_fitting_batch(size: int, world_size: int) -> int:
+    """The largest global batch, a multiple of ``world_size``, that one epoch of ``size`` samples fills."""
+    per_rank = -(-size // world_size)
+    return max(per_rank, 1) * world_size
