@@ -1,13 +1,16 @@
-"""``compresslab-srnet``: precompute SRNet's per-example prediction files (srnet.md §2.2).
+"""``compresslab-srnet``: precompute SRNet's per-example prediction files (srnet.md §2.2); export subnetworks.
 
     compresslab-srnet bias data=nlu/mnli --features overlap --out data/srnet_bias/mnli_overlap.pt
     compresslab-srnet bias data=nlu/fever --features claim --out data/srnet_bias/fever_claim.pt
     compresslab-srnet teacher logs/srnet_full/mnli/finetune_ce/seed1 data=nlu/mnli
+    compresslab-srnet export logs/srnet_reduced/mask_poe_s0.5/seed1 --out exported/mask_poe_s0.5
 
 ``bias`` fits the bias-only model on the raw training split of the task (``data=`` and any other Hydra overrides
 of ``compresslab-train``) and writes its log-probs keyed by example id. ``teacher`` writes the train-set
 predictions of a CE fine-tuning run to ``<run>/train_log_probs.pt`` (conf-reg's teacher). Training runs build
 either file on first use when it is missing; this command does it once, before a sweep or a multi-GPU job.
+``export`` writes a run's masked model as a standard transformers directory (pruned weights are zeros) plus
+``sparsity.json`` (:mod:`compresslab.srnet.export`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,17 @@ def teacher_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_command(args: argparse.Namespace) -> int:
+    from compresslab.srnet.export import SPARSITY_FILE, export_run
+
+    report = export_run(args.run, args.out)
+    print(
+        f"wrote {args.out}: {report['model_class']} with {len(report['masked_weights'])} masked matrices, "
+        f"overall sparsity {report['overall_sparsity']:.4f} (per matrix: {args.out}/{SPARSITY_FILE})"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from compresslab.srnet.bias import FEATURES
 
@@ -96,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--device", default=None)
     t.add_argument("--batch-size", type=int, default=128)
     t.set_defaults(fn=teacher_command)
+    e = sub.add_parser(
+        "export", help="write a run's masked model as a transformers directory (save_pretrained) + sparsity.json"
+    )
+    e.add_argument("run", help="a finished mask-training, IMP or re-training run directory")
+    e.add_argument("--out", required=True, help="the model directory to write")
+    e.set_defaults(fn=export_command)
     args = parser.parse_args(argv)
     try:
         return args.fn(args)
