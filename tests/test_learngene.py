@@ -19,6 +19,7 @@ from compresslab.learngene import (
     export_timm,
     load_learngenes,
     load_recomposed,
+    pretrained_vit,
     recompose,
     weight_decay_groups,
 )
@@ -326,15 +327,37 @@ def test_export_loads_strictly_into_a_plain_timm_vit(depth, k):
     assert all(torch.equal(state_c[key], state[key]) for key in state)
 
 
-def _fake_learngene_run(run_dir: Path, model: LearngeneViT) -> Path:
+def _fake_run(run_dir: Path, model: torch.nn.Module, net_cfg: dict) -> Path:
     """A run directory as compresslab-train leaves it (config_resolved.yaml + checkpoints/last.ckpt)."""
     (run_dir / "checkpoints").mkdir(parents=True)
-    net = {"_target_": "compresslab.learngene.LearngeneViT", "model_name": model.config["model_name"]}
-    net |= {"num_learngenes": model.num_learngenes, **model.config["vit_kwargs"]}
-    (run_dir / "config_resolved.yaml").write_text(json.dumps({"model": {"net": net}}))
+    (run_dir / "config_resolved.yaml").write_text(json.dumps({"model": {"net": net_cfg}}))
     state = {f"net.{k}": v for k, v in model.state_dict().items()}
     torch.save({"state_dict": state}, run_dir / "checkpoints" / "last.ckpt")
     return run_dir
+
+
+def _fake_learngene_run(run_dir: Path, model: LearngeneViT) -> Path:
+    net = {"_target_": "compresslab.learngene.LearngeneViT", "model_name": model.config["model_name"]}
+    net |= {"num_learngenes": model.num_learngenes, **model.config["vit_kwargs"]}
+    return _fake_run(run_dir, model, net)
+
+
+def test_prefin_loads_the_pretrained_plain_vit_with_a_new_head(tmp_path):
+    torch.manual_seed(0)
+    vit = timm.create_model("vit_tiny_patch16_224", depth=3, **TINY)
+    cfg = {"_target_": "timm.create_model", "model_name": "vit_tiny_patch16_224", "depth": 3, **TINY}
+    run = _fake_run(tmp_path / "prefin", vit, cfg)
+    net = pretrained_vit(run, depth=3, num_classes=7, drop_path_rate=0.2)
+    assert net.num_classes == 7 and net.head.weight.shape == (7, 16)
+    torch.testing.assert_close(net.blocks[2].mlp.fc1.weight, vit.blocks[2].mlp.fc1.weight, rtol=0, atol=0)
+    assert [float(b.drop_path1.drop_prob) for b in net.blocks[1:]] == pytest.approx([0.1, 0.2])
+    same_head = pretrained_vit(run, depth=3, num_classes=3)  # same classes: the pre-trained head is kept
+    assert torch.equal(same_head.head.weight, vit.head.weight)
+    with pytest.raises(ConfigError, match=r"model.net.depth.*3 blocks.*model.net.depth=3"):
+        pretrained_vit(run, depth=4)
+    lg_run = _fake_learngene_run(tmp_path / "lg", tiny(depth=3, n=2))
+    with pytest.raises(ConfigError, match="plain timm ViT.*LearngeneViT"):
+        pretrained_vit(lg_run, depth=3)
 
 
 def test_recompose_cli_timm_format_writes_a_standard_timm_checkpoint(tmp_path, capsys):
@@ -411,6 +434,14 @@ def test_ict_chain_recompose_cli_and_finetune(tmp_path):
     assert recompose_main([str(chain / "phase2"), "--depth", "3", "--k", "2", "--out", str(out)]) == 0
     model = load_recomposed(out)
     assert len(model.blocks) == 3
+    timm_out = tmp_path / "recomposed" / "vit_3L_timm.pt"
+    argv = [str(chain / "phase2"), "--depth", "3", "--k", "2", "--format", "timm", "--out", str(timm_out)]
+    assert recompose_main(argv) == 0
+    meta = json.loads(timm_out.with_name("vit_3L_timm.pt.json").read_text())
+    plain = timm.create_model(**meta["timm_create_kwargs"])
+    plain.load_state_dict(torch.load(timm_out, weights_only=True), strict=True)
+    x = torch.randn(2, *metrics["config"]["data"]["input_shape"])
+    torch.testing.assert_close(plain.eval()(x), model.eval()(x), rtol=0, atol=1e-6)
     assert json.loads(out.with_name("vit_3L.pt.json").read_text())["params"] == sum(
         p.numel() for p in model.parameters()
     )

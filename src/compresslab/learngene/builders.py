@@ -2,6 +2,8 @@
 
 * :func:`recomposed` — ``model.net`` of a fine-tuning run: a ViT recomposed from a learngene run (Eq. 9), or a
   randomly initialised ViT of the same shape (the baseline of "learngene vs random initialisation").
+* :func:`pretrained_vit` — ``model.net`` of a Pre-Fin fine-tuning run: the plain ViT of a distillation run on the
+  ancestry task (the paper's "Pre-Fin" rows: pre-train, then fine-tune), with the downstream head.
 * :func:`save_recomposed` / :func:`load_recomposed` — a recomposed model as a standard state-dict file plus a JSON
   description (``compresslab-recompose`` writes them).
 * :func:`export_timm` — leave compresslab: a learngene model (an ICT/SCT run, or a ``const`` fine-tune) as a plain
@@ -85,11 +87,57 @@ def recomposed(
     host = model.host if isinstance(model, LearngeneViT) else model
     if num_classes is not None and num_classes != host.num_classes:
         host.reset_classifier(num_classes)
-    if drop_path_rate and mode == "free":
-        rates = torch.linspace(0, drop_path_rate, depth).tolist()
-        for block, rate in zip(host.blocks, rates, strict=True):
-            block.drop_path1 = block.drop_path2 = timm.layers.DropPath(rate) if rate > 0 else nn.Identity()
+    if mode == "free":
+        _set_drop_path(host, drop_path_rate)
     return model
+
+
+def pretrained_vit(
+    run_dir: str | Path,
+    depth: int,
+    num_classes: int | None = None,
+    checkpoint: str = "last",
+    drop_path_rate: float = 0.0,
+) -> nn.Module:
+    """Pre-Fin: the trained plain timm ViT of ``run_dir`` (e.g. ``experiment=learngene/reduced_prefin_pretrain``).
+
+    Args:
+        run_dir: a run whose ``model.net`` is a timm ``VisionTransformer``.
+        depth: the expected number of blocks (checked against the run: the row's depth).
+        num_classes: a new head for the downstream task (re-initialised when it differs from the source's, the
+            same rule as :func:`recomposed`).
+        checkpoint: ``last`` or ``best``.
+        drop_path_rate: stochastic depth for fine-tuning (linear over the blocks, as timm).
+    """
+    net = load_run_net(run_dir, checkpoint, eval_mode=False)
+    blocks = getattr(net, "blocks", None)
+    if isinstance(net, LearngeneViT) or blocks is None or not hasattr(net, "reset_classifier"):
+        raise ConfigError(
+            "model.net.run_dir",
+            str(run_dir),
+            f"a run of a plain timm ViT, got a {type(net).__name__}",
+            "point to a run of experiment=learngene/reduced_prefin_pretrain (a learngene run: use recomposed).",
+        )
+    if len(blocks) != depth:
+        raise ConfigError(
+            "model.net.depth",
+            depth,
+            f"the depth of the pre-trained ViT in {run_dir} ({len(blocks)} blocks)",
+            f"set model.net.depth={len(blocks)}, or pre-train a {depth}-block ViT (model.net.depth={depth}).",
+        )
+    if num_classes is not None and num_classes != net.num_classes:
+        net.reset_classifier(num_classes)
+    _set_drop_path(net, drop_path_rate)
+    return net
+
+
+def _set_drop_path(vit: nn.Module, rate: float) -> None:
+    """timm's stochastic-depth schedule: rate · l/(L − 1) on block l's two residual branches."""
+    if not rate:
+        return
+    rates = torch.linspace(0, rate, len(vit.blocks)).tolist()
+    for block, r in zip(vit.blocks, rates, strict=True):
+        block.drop_path1 = block.drop_path2 = timm.layers.DropPath(r) if r > 0 else nn.Identity()
 
 
 def save_recomposed(model: nn.Module, path: str | Path, description: dict[str, Any]) -> tuple[Path, Path]:

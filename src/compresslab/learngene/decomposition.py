@@ -14,6 +14,12 @@ The math of learngene.md §1–§3 in one file:
 * **Eq. 9** — recomposition to depth L' with the first k learngenes uses the same coefficients at
   x = (l − 1)/L' (the *target* depth, as TLEG's code does).
 
+* **Precision** — the sum Σ a(l, n)·A_n runs in fp32 with autocast disabled, so ``bf16-mixed`` training composes
+  exact fp32 weights (a bf16 sum would round a LayerNorm gain of 1 + 1e-3 to 1.0); the blocks then run under
+  autocast like any timm block.
+* **Bases** — every basis has rank N on the layer grid for N ≤ L (no gene without gradient); the Fourier basis
+  orders cosine before sine for that reason (:func:`basis_functions`).
+
 The learngene ViT is an unmodified timm ``VisionTransformer`` (the *host*) whose block parameters are removed;
 :meth:`LearngeneViT.forward` composes all L blocks' weights once per call (one [L, k] × [k, P] product per
 parameter tensor, so once per training step, not per sample) and runs the host with them through
