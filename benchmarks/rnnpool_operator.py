@@ -1,15 +1,25 @@
-"""Benchmark compresslab's vectorised RNNPool operator against a per-step reference of EdgeML's algorithm.
+"""Benchmark compresslab's vectorised RNNPool operator against EdgeML's own PyTorch RNNPool (or an in-repo reference).
 
 Usage::
 
-    python benchmarks/rnnpool_operator.py --threads 2            # CPU, the paper's first RNNPool (112 → 28)
+    python benchmarks/rnnpool_operator.py --threads 2 --edgeml /tmp/EdgeML   # against the authors' code
+    python benchmarks/rnnpool_operator.py --threads 2            # against the in-repo reference (below)
     python benchmarks/rnnpool_operator.py --device cuda --repeats 20
+
+``--edgeml DIR`` points at a local checkout of https://github.com/microsoft/EdgeML (the repository root, or its
+``pytorch/`` folder); ``edgeml_pytorch.graph.rnnpool.RNNPool`` is imported from there at run time (nothing of
+EdgeML is part of this repository; PyPI's ``edgeml-pytorch`` 0.3.0 has no ``rnnpool`` module). Both operators
+get the same weights (EdgeML stores W, U as [in, h]: our [h, in] transposed; its biases [1, h], ζ, ν [1, 1]),
+and EdgeML's layer is driven the way its vision models drive it (``model_mobilenet_rnnpool.py``): ``nn.Unfold``
+patches, unbound and concatenated position-major into [L·B, k, r, c], ``RNNPool(patches, L·B)``, the outputs
+stacked back to [B, 4·h2, L], folded to [B, 4·h2, P, Q] and replicate-padded to ceil(H/s). EdgeML's RNNPool
+takes square patches and FastGRNN cells only.
 
 *Ours* is :class:`compresslab.rnnpool.operator.RNNPoolLayer`: W·x is computed once per pixel of the whole map,
 every patch, every row/column sequence and all four RNN2 sweeps run as one batch, and the only Python loop
 is over the r (or c) time steps.
 
-*Reference* is an independent re-implementation of the algorithm of the EdgeML PyTorch RNNPool
+*In-repo reference* (without ``--edgeml``) is an independent re-implementation of the algorithm of the EdgeML PyTorch RNNPool
 (Microsoft EdgeML, ``RNNPool`` + ``FastGRNNCell`` + the unfold/fold wrapper of its vision models), written
 here from a description of that algorithm, not from EdgeML's code. It follows EdgeML's structure:
 
@@ -50,6 +60,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -123,11 +134,91 @@ def reference_layer(layer: RNNPoolLayer, x: torch.Tensor) -> torch.Tensor:
     return F.pad(out, (0, out_w - q, 0, out_h - p), mode="replicate")
 
 
+# ---------------------------------------------------------------------------------------------- EdgeML's own
+def import_edgeml_rnnpool(checkout: str) -> type:
+    """``edgeml_pytorch.graph.rnnpool.RNNPool`` from a local EdgeML checkout (root or its ``pytorch/`` folder)."""
+    root = Path(checkout).expanduser().resolve()
+    candidates = [root / "pytorch", root]
+    package_dir = next(
+        (c for c in candidates if (c / "edgeml_pytorch" / "graph" / "rnnpool.py").is_file()), None
+    )
+    if package_dir is None:
+        raise SystemExit(
+            f"--edgeml {checkout}: no edgeml_pytorch/graph/rnnpool.py under {root} or {root / 'pytorch'}; "
+            "expected a checkout of https://github.com/microsoft/EdgeML "
+            "(git clone https://github.com/microsoft/EdgeML /tmp/EdgeML, then --edgeml /tmp/EdgeML)."
+        )
+    sys.path.insert(0, str(package_dir))
+    from edgeml_pytorch.graph.rnnpool import RNNPool as EdgeMLRNNPool  # noqa: PLC0415 (run-time import)
+
+    return EdgeMLRNNPool
+
+
+class EdgeMLLayer:
+    """EdgeML's ``RNNPool`` carrying the weights of one of our ``RNNPoolLayer``s, driven like its vision models."""
+
+    def __init__(self, rnnpool_cls: type, layer: RNNPoolLayer) -> None:
+        (r, c), self.stride = layer.patch_size, layer.stride
+        if r != c or layer.pool.cell != "fastgrnn":
+            raise SystemExit(
+                f"--edgeml: EdgeML's RNNPool takes square patches and FastGRNN cells; got patch {layer.patch_size}"
+                f", cell {layer.pool.cell!r}. Use --cell fastgrnn (the patch is square from --patch)."
+            )
+        self.patch = r
+        ours = (layer.pool.rnn1, layer.pool.rnn2)
+        self.model = rnnpool_cls(r, c, ours[0].hidden_size, ours[1].hidden_size, layer.in_channels)
+        self.model.to(device=layer.pool.rnn1.weight_ih.device, dtype=layer.pool.rnn1.weight_ih.dtype)
+        self.cells = (self.model.cell_rnn.cell, self.model.cell_bidirrnn.cell)
+        with torch.no_grad():
+            for theirs, our in zip(self.cells, ours):
+                theirs.W.copy_(our.weight_ih.t())  # [in, h]
+                theirs.U.copy_(our.weight_hh.t())  # [h, h]
+                theirs.bias_gate.copy_(our.bias_gate.view(1, -1))
+                theirs.bias_update.copy_(our.bias_update.view(1, -1))
+                theirs.zeta.copy_(our.zeta.view(1, 1))
+                theirs.nu.copy_(our.nu.view(1, 1))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        b, k, height, width = x.shape
+        r, s = self.patch, self.stride[0]
+        p, q = (height - r) // s + 1, (width - r) // self.stride[1] + 1
+        cols = F.unfold(x, kernel_size=r, stride=self.stride)  # [B, k·r·r, L]
+        patches = torch.cat(torch.unbind(cols, dim=2), dim=0).reshape(-1, k, r, r)  # [L·B, k, r, r]
+        pooled = self.model(patches, patches.shape[0])  # [L·B, 4·h2]
+        pooled = torch.stack(torch.split(pooled, b, dim=0), dim=2)  # [B, 4·h2, L]
+        out = F.fold(pooled, output_size=(p, q), kernel_size=1)  # [B, 4·h2, P, Q]
+        out_h, out_w = math.ceil(height / s), math.ceil(width / self.stride[1])
+        return F.pad(out, (0, out_w - q, 0, out_h - p), mode="replicate")
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [
+            t
+            for cell in self.cells
+            for t in (cell.W, cell.U, cell.bias_gate, cell.bias_update, cell.zeta, cell.nu)
+        ]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.model.zero_grad(set_to_none=set_to_none)
+
+    @staticmethod
+    def grads_in_our_layout(grads: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Gradients of (W, U, b_g, b_h, ζ, ν) × 2 cells, transposed/reshaped to our parameter layout."""
+        out = []
+        for i, g in enumerate(grads):
+            kind = i % 6
+            out.append(g.t() if kind < 2 else g.reshape(-1) if kind < 4 else g.reshape(()))
+        return out
+
+
 # ---------------------------------------------------------------------------------------------------- timing
 def _median_ms(
-    fns: list[Callable[[], object]], warmup: int, repeats: int, device: torch.device
+    fns: list[Callable[[], object]],
+    warmup: int,
+    repeats: int,
+    device: torch.device,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> list[float]:
-    """Median wall time in milliseconds of each of ``fns`` after ``warmup`` untimed calls.
+    """Median time in milliseconds (``clock``: wall or process CPU) of each of ``fns`` after ``warmup`` calls.
 
     The functions are timed interleaved (a, b, a, b, …) so that a noisy machine slows them alike.
     """
@@ -143,17 +234,20 @@ def _median_ms(
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for fn, acc in zip(fns, times):
-            start = time.perf_counter()
+            start = clock()
             fn()
             sync()
-            acc.append(time.perf_counter() - start)
+            acc.append(clock() - start)
     return [1e3 * statistics.median(acc) for acc in times]
 
 
 def _train_step(
-    model: Callable[[torch.Tensor], torch.Tensor], layer: RNNPoolLayer, x: torch.Tensor, g: torch.Tensor
+    model: Callable[[torch.Tensor], torch.Tensor],
+    layer: RNNPoolLayer | EdgeMLLayer,
+    x: torch.Tensor,
+    g: torch.Tensor,
 ) -> list[torch.Tensor]:
-    """One forward+backward of Σ model(x)·g; returns the gradients of x and of every parameter."""
+    """One forward+backward of Σ model(x)·g; returns the gradients of x and of every parameter of ``layer``."""
     layer.zero_grad(set_to_none=True)
     x = x.detach().requires_grad_(True)
     (model(x) * g).sum().backward()
@@ -185,7 +279,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--atol", type=float, default=1e-4, help="max |ours − reference| allowed on outputs")
     parser.add_argument("--grad-rtol", type=float, default=1e-4, help="max relative gradient difference")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or this process's CPU time (all threads; steadier on a shared machine)",
+    )
+    parser.add_argument(
+        "--edgeml",
+        metavar="DIR",
+        default=None,
+        help="a local microsoft/EdgeML checkout: time against its own RNNPool instead of the in-repo reference",
+    )
     args = parser.parse_args(argv)
+    edgeml_cls = import_edgeml_rnnpool(args.edgeml) if args.edgeml else None
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -202,19 +309,22 @@ def main(argv: list[str] | None = None) -> int:
                 cell.nu.fill_(torch.randn(()).item() - 2.0)
     layer = layer.to(device=device, dtype=torch.float32)
     x = torch.randn(args.batch, args.channels, args.size, args.size, device=device)
-    has_ref = args.cell == "fastgrnn"
+    has_ref = args.cell == "fastgrnn" or edgeml_cls is not None
+    edgeml = EdgeMLLayer(edgeml_cls, layer) if edgeml_cls is not None else None
+    reference_name = f"EdgeML RNNPool ({args.edgeml})" if edgeml else "in-repo reference (EdgeML's algorithm)"
 
     def ours(inp: torch.Tensor) -> torch.Tensor:
         return layer(inp)
 
     def ref(inp: torch.Tensor) -> torch.Tensor:
-        return reference_layer(layer, inp)
+        return edgeml(inp) if edgeml is not None else reference_layer(layer, inp)
 
     results: dict[str, dict[str, float | None]] = {}
     ok = True
 
     def timed(fns: list[Callable[[], object]]) -> dict[str, float | None]:
-        ms = _median_ms(fns, args.warmup, args.repeats, device)
+        clock = time.process_time if args.clock == "cpu" else time.perf_counter
+        ms = _median_ms(fns, args.warmup, args.repeats, device, clock)
         return {"ours_ms": ms[0], "reference_ms": ms[1] if has_ref else None}
 
     # Forward, inference mode.
@@ -229,12 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     # Forward + backward (training): gradients of the input and all parameters.
     if not args.no_backward:
         g = torch.randn_like(out)
+        ref_params = edgeml if edgeml is not None else layer
         fns = [lambda: _train_step(ours, layer, x, g)] + (
-            [lambda: _train_step(ref, layer, x, g)] if has_ref else []
+            [lambda: _train_step(ref, ref_params, x, g)] if has_ref else []
         )
         fb = timed(fns)
         if has_ref:
-            fb["max_rel_grad_diff"] = diff = _max_rel_diff(fns[0](), fns[1]())
+            ref_grads = fns[1]()
+            if edgeml is not None:
+                ref_grads = ref_grads[:1] + edgeml.grads_in_our_layout(ref_grads[1:])
+            fb["max_rel_grad_diff"] = diff = _max_rel_diff(fns[0](), ref_grads)
             ok &= diff < args.grad_rtol
         results["forward_backward"] = fb
 
@@ -246,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         f"RNNPool  B={args.batch} k={args.channels} {args.size}x{args.size} patch={args.patch} "
         f"stride={args.stride} h1=h2={args.hidden} cell={args.cell} device={device} "
         f"threads={torch.get_num_threads()} torch={torch.__version__} "
-        f"-> {tuple(out.shape)}; median of {args.repeats} after {args.warmup} warm-up"
+        f"-> {tuple(out.shape)}; median {args.clock} time of {args.repeats} after {args.warmup} warm-up; "
+        f"reference: {reference_name}"
     )
     print(f"{'case':<18}{'ours ms':>11}{'reference ms':>15}{'ref/ours':>16}{'max diff':>12}")
     for case, fig in results.items():
@@ -262,7 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     if has_ref and not ok:
         print(f"MISMATCH: ours and the reference differ (atol {args.atol}, grad rtol {args.grad_rtol})")
     config = {k: v for k, v in vars(args).items() if k not in ("atol", "grad_rtol")}
-    config.update(threads=torch.get_num_threads(), device=str(device), torch=torch.__version__)
+    config.update(
+        threads=torch.get_num_threads(), device=str(device), torch=torch.__version__, reference=reference_name
+    )
     print(json.dumps({"config": config, **results, "equal": ok if has_ref else None}))
     return 0 if ok else 1
 

@@ -224,6 +224,7 @@ def _unfolded_reference(layer: RNNPoolLayer, x: torch.Tensor) -> torch.Tensor:
         ((12, 9), 3, 3),  # stride == patch
         ((10, 13), (3, 5), (2, 3)),  # rectangular patch and stride
         ((9, 9), 2, 4),  # stride > patch: pixels skipped
+        ((10, 13), (3, 2), (2, 3)),  # rows overlap, columns skip pixels (the per-patch path)
     ],
 )
 def test_layer_equals_rnnpool_on_unfolded_patches(cell, size, patch, stride):
@@ -292,6 +293,25 @@ def test_dtypes_bf16_close_to_fp32_and_fp64(cell):
     assert (out_fp64 - ref.double()).abs().max().item() < 1e-5
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_bf16_autocast_runs_close_to_fp32_with_gradients(cell):
+    """Under CPU bf16 autocast (trainer.precision=bf16-mixed) the GEMMs return bf16 and the recurrence stays in
+    bf16 (no mixed-dtype lerp); values close to fp32, gradients reach the fp32 master weights."""
+    torch.manual_seed(0)
+    layer = _seeded(RNNPoolLayer(8, 8, 8, 6, 4, cell=cell))
+    x = torch.randn(2, 8, 28, 28)
+    with torch.no_grad():
+        ref = layer(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = layer(x)
+    assert out.shape == ref.shape == (2, 32, 7, 7)
+    assert (out.float() - ref).abs().max().item() < 5e-2
+    out.float().square().sum().backward()
+    for name, p in layer.named_parameters():
+        assert p.dtype == torch.float32 and p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert sum(p.grad.abs().sum().item() for p in layer.parameters()) > 0
+
+
 @pytest.mark.parametrize(
     ("cell", "cell_kwargs"),
     [("fastgrnn", None), ("fastgrnn", {"zeta_init": 1.0, "nu_init": -4.0}), ("gru", None), ("lstm", None)],
@@ -342,17 +362,21 @@ def _layer_madds(k: int, h1: int, h2: int, r: int, s: int, size: int) -> int:
 
     * RNN1 input projection W·x once per pixel of the map (shared by the row/column pipelines and by overlapping
       patches): H·W·k·h1.
-    * Per patch: RNN1 recurrence U·h for 2r sequences (r rows + c columns) of r steps: 2·r·c·h1² (the first step's
-      U·h on the zero state is computed too); RNN2 projection of the r row and c column summaries, once each (the
-      reversed sweeps reuse it): 2·r·h1·h2; RNN2 recurrence over 4 sweeps of r steps: 4·r·h2².
+    * RNN1 recurrence U·h once per distinct sequence (stride ≤ patch: vertically adjacent patches share rows):
+      every map row y < H_u = (P − 1)s + r once per column window (H_u·P row sequences), likewise the columns;
+      r steps each (the first step's U·h on the zero state is computed too): 2·H_u·P·r·h1².
+    * Per patch: RNN2 projection of the r row and c column summaries, once each (the reversed sweeps reuse it):
+      2·r·h1·h2; RNN2 recurrence over 4 sweeps of r steps: 4·r·h2².
     """
-    n_patches = ((size - r) // s + 1) ** 2
-    return size * size * k * h1 + n_patches * (2 * r * r * h1**2 + 2 * r * h1 * h2 + 4 * r * h2**2)
+    p = (size - r) // s + 1
+    rows_used = (p - 1) * s + r
+    return size * size * k * h1 + 2 * rows_used * p * r * h1**2 + p * p * (2 * r * h1 * h2 + 4 * r * h2**2)
 
 
 def test_madds_of_the_layer_closed_form():
     expected = _layer_madds(32, 16, 16, 6, 4, 112)  # 27·27 patches, padded to 28×28 (padding costs no MAdds)
-    assert expected == 112 * 112 * 32 * 16 + 27 * 27 * 27_648 == 26_577_920
+    # projection 6.42M + RNN1 over 2·110·27 distinct sequences 9.12M + RNN2 27·27·9,216 = 6.72M
+    assert expected == 112 * 112 * 32 * 16 + 2 * 110 * 27 * 6 * 256 + 27 * 27 * 9_216 == 22_264_832
     assert count_madds(RNNPoolLayer(32, 16, 16, 6, 4), torch.randn(1, 32, 112, 112)).total == expected
     # for comparison, rnnpool.md §1.5's per-patch count (W·x per patch and per pipeline, RNN2 projection per
     # sweep) is 2r²(k·h1 + h1²) + 4r(h1·h2 + h2²) = 67,584 per patch, 49.3M for this layer (§5.1)

@@ -14,10 +14,18 @@ The math of rnnpool.md §1 (paper Sec. 3.1, Algorithm 1) in one file:
 * **RNNPoolLayer**: one RNNPool strided over a map; output floor((H − r)/s) + 1 per side, optionally
   replicate-padded on the right/bottom to ceil(H/s) (the paper's 27 → 28, rnnpool.md §1.3).
 
-Vectorisation: every patch of every image and every sweep that shares weights runs in one batch; the only
-Python loop is over the r (or c) time steps. RNN1's input projection W·x of a pixel is the same for the row and
-the column pipeline and for every overlapping patch that contains it, so the layer computes it once per pixel
-on the whole map (a 1×1 convolution, H·W·k·h1 MAdds) before the patches are cut.
+Vectorisation (the "whole-map schedule" of the MAdds counts): every patch of every image and every sweep that
+shares weights runs in one batch; the only Python loop is over the r (or c) time steps. Nothing is computed
+twice:
+* RNN1's input projection W·x of a pixel is the same for the row and the column pipeline and for every
+  overlapping patch that contains it, so the layer computes it once per pixel on the whole map (a 1×1
+  convolution, H·W·k·h1 MAdds) before the patches are cut;
+* with stride ≤ patch, vertically adjacent patches share whole rows (row i + s of patch P is row i of patch
+  P + 1, the same pixels) and horizontally adjacent ones share columns, so RNN1 runs once per distinct
+  row/column sequence of the map ((P − 1)s + r rows per column window: 110 instead of 162 for 112², patch 6,
+  stride 4) and each patch gathers its summaries.
+The per-patch schedule that the peak-RAM rule assumes (one patch at a time, nothing kept between patches)
+recomputes all of this per patch; ``compresslab.rnnpool.counts`` gives both counts in closed form.
 """
 
 from __future__ import annotations
@@ -75,8 +83,13 @@ class RecurrentCell(nn.Module):
         """[..., input_size] → [..., gates·hidden] (the W·x part of every gate)."""
         raise NotImplementedError
 
-    def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        """One time step from a projected input ``xp`` [B, gates·hidden] and ``state`` [B, state_size]."""
+    def step(
+        self, xp: torch.Tensor, state: torch.Tensor, constants: tuple[torch.Tensor, ...] | None = None
+    ) -> torch.Tensor:
+        """One time step from a projected input ``xp`` [B, gates·hidden] and ``state`` [B, state_size].
+
+        ``constants`` is ``step_constants()`` (computed here when omitted).
+        """
         raise NotImplementedError
 
     def init_state(self, batch: int, like: torch.Tensor) -> torch.Tensor:
@@ -93,9 +106,15 @@ class RecurrentCell(nn.Module):
         per-step copies in forward, no per-step zero-filled gradient buffers in backward).
         """
         state = self.init_state(projected.shape[1], projected)
+        constants = self.step_constants(projected.dtype)  # reused by every step, not recomputed
         for xp in projected.unbind(0):  # the only Python loop: over time steps
-            state = self.step(xp, state)
+            state = self.step(xp, state, constants)
         return self.hidden(state)
+
+    def step_constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...] | None:
+        """Values derived from parameters that every step of one ``run`` reuses, in the recurrence's ``dtype``
+        (None: the cell has none)."""
+        return None
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -107,6 +126,12 @@ class FastGRNNCell(RecurrentCell):
     ``zeta_init``/``nu_init`` are the raw (pre-sigmoid) values; the RNNPool code uses 100 / −100, i.e.
     σ(ζ) = 1, σ(ν) = 0 ("We fix ζ as 1 and ν as 0", paper App. G); FastGRNN's own defaults are 1 / −4.
     Both stay learnable parameters, as in the paper.
+
+    Computed as (the same values as the equations above, with fewer and cheaper CPU kernels per step):
+        project:  a = W x + b_g                                    (once per input, outside the time loop)
+        step:     pre = a + U h;  z = σ(pre)
+                  h̃ = tanh(pre + b_h − b_g) = 2σ(2(pre + b_h − b_g)) − 1   (σ is ~3× cheaper than tanh on CPU)
+                  h' = z⊙h + (σ(ζ)(1 − z) + σ(ν))⊙h̃ = lerp(σ(ζ)h̃, h, z) + σ(ν)h̃
     """
 
     def __init__(self, input_size: int, hidden_size: int, zeta_init: float = 100.0, nu_init: float = -100.0):
@@ -121,16 +146,30 @@ class FastGRNNCell(RecurrentCell):
         nn.init.normal_(self.weight_hh, std=0.1)
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight_ih)  # [..., in] → [..., h]: W x
+        return F.linear(x, self.weight_ih, self.bias_gate)  # [..., in] → [..., h]: W x + b_g
 
-    def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        pre = torch.addmm(xp, state, self.weight_hh.t())  # [B, h]: W x + U h in one GEMM
-        z = torch.sigmoid(pre + self.bias_gate)
-        h_tilde = torch.tanh(pre + self.bias_update)
-        # z⊙h + (σ(ζ)(1 − z) + σ(ν))⊙h̃  =  lerp(σ(ζ)h̃, h, z) + σ(ν)h̃  (fewer kernels, same value)
-        return torch.addcmul(
-            torch.lerp(torch.sigmoid(self.zeta) * h_tilde, state, z), h_tilde, torch.sigmoid(self.nu)
+    def step_constants(self, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """(σ(ζ), σ(ν), 2(b_h − b_g)) in ``dtype``: what every step reuses.
+
+        Computed in the parameters' dtype, then cast: under bf16 autocast the GEMMs return bf16 and the whole
+        recurrence stays in bf16 (as torch's ``gru_cell`` does under CPU autocast) instead of mixing dtypes.
+        """
+        constants = (
+            torch.sigmoid(self.zeta),
+            torch.sigmoid(self.nu),
+            2.0 * (self.bias_update - self.bias_gate),
         )
+        return tuple(t.to(dtype) for t in constants)
+
+    def step(
+        self, xp: torch.Tensor, state: torch.Tensor, constants: tuple[torch.Tensor, ...] | None = None
+    ) -> torch.Tensor:
+        pre = torch.addmm(xp, state, self.weight_hh.t())  # [B, h]: W x + b_g + U h in one GEMM
+        zeta, nu, bias_diff2 = constants if constants is not None else self.step_constants(pre.dtype)
+        z = torch.sigmoid(pre)
+        # h̃ = tanh(pre + b_h − b_g) = 2σ(2(pre + b_h − b_g)) − 1
+        h_tilde = torch.sigmoid(torch.add(bias_diff2, pre, alpha=2.0)).mul(2.0).sub_(1.0)
+        return torch.addcmul(torch.lerp(zeta * h_tilde, state, z), h_tilde, nu)
 
 
 class _TorchGatedCell(RecurrentCell):
@@ -155,7 +194,9 @@ class GRUCell(_TorchGatedCell):
 
     gates = 3
 
-    def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    def step(
+        self, xp: torch.Tensor, state: torch.Tensor, constants: tuple[torch.Tensor, ...] | None = None
+    ) -> torch.Tensor:
         xr, xz, xn = xp.chunk(3, dim=-1)  # each [B, h]
         hr, hz, hn = F.linear(state, self.weight_hh, self.bias_hh).chunk(3, dim=-1)
         r = torch.sigmoid(xr + hr)
@@ -170,7 +211,9 @@ class LSTMCell(_TorchGatedCell):
     gates = 4
     state_factor = 2
 
-    def step(self, xp: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    def step(
+        self, xp: torch.Tensor, state: torch.Tensor, constants: tuple[torch.Tensor, ...] | None = None
+    ) -> torch.Tensor:
         h, c = state.chunk(2, dim=-1)  # each [B, h]
         i, f, g, o = (xp + F.linear(h, self.weight_hh, self.bias_hh)).chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
@@ -249,14 +292,24 @@ class RNNPool(nn.Module):
         """
         c, n, r, g = rows.shape
         # Steps 1 and 3: RNN1 along every row (time = column) and down every column (time = row).
-        if r == c:  # one batch of 2·N·r sequences
-            seqs = torch.cat([rows, cols], dim=1).view(r, 2 * n * r, g)  # [T=r, 2·N·r, G1]
-            summaries = self.rnn1.run(seqs).view(2, n, r, -1)  # [2, N, r, h1]
-            p_rows, p_cols = summaries.unbind(0)  # [N, r, h1], [N, c, h1]
-        else:
-            p_rows = self.rnn1.run(rows.reshape(c, n * r, g)).view(n, r, -1)  # [N, r, h1]
-            p_cols = self.rnn1.run(cols.reshape(r, n * c, g)).view(n, c, -1)  # [N, c, h1]
-        # Steps 2 and 4: RNN2 over the row summaries and the column summaries, forward and reversed.
+        p_rows, p_cols = self.summarize(rows.reshape(c, n * r, g), cols.reshape(r, n * c, g))
+        return self.pool_summaries(p_rows.view(n, r, -1), p_cols.view(n, c, -1))
+
+    def summarize(self, rows: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """RNN1's final state of every sequence: rows [T_r, S_r, G1], cols [T_c, S_c, G1] → [S_r, h1], [S_c, h1].
+
+        Sequences of equal length run as one batch (one loop over time for rows and columns together).
+        """
+        if rows.shape[0] == cols.shape[0]:
+            s_rows = rows.shape[1]
+            summaries = self.rnn1.run(torch.cat([rows, cols], dim=1))  # [S_r + S_c, h1]
+            return summaries[:s_rows], summaries[s_rows:]
+        return self.rnn1.run(rows), self.rnn1.run(cols)
+
+    def pool_summaries(self, p_rows: torch.Tensor, p_cols: torch.Tensor) -> torch.Tensor:
+        """Steps 2, 4 and 5: row summaries [N, r, h1] and column summaries [N, c, h1] → [N, 4·h2]."""
+        n, r = p_rows.shape[:2]
+        c = p_cols.shape[1]
         q_rows = self.rnn2.project(p_rows).transpose(0, 1)  # [r, N, G2] (time-major)
         q_cols = self.rnn2.project(p_cols).transpose(0, 1)  # [c, N, G2]
         if r == c:
@@ -346,15 +399,46 @@ class RNNPoolLayer(nn.Module):
         out_h, out_w = self.output_size(height, width)
         (r, c), (sr, sc) = self.patch_size, self.stride
         projected = self.pool.rnn1.project(x.permute(0, 2, 3, 1))  # [B, H, W, G1]: W·x once per pixel
-        patches = projected.unfold(1, r, sr).unfold(2, c, sc)  # [B, P, Q, G1, r, c] (a view)
-        p, q = patches.shape[1:3]
-        rows = patches.permute(5, 0, 1, 2, 4, 3).flatten(1, 3)  # [c, B·P·Q, r, G1] (time = column)
-        cols = patches.permute(4, 0, 1, 2, 5, 3).flatten(1, 3)  # [r, B·P·Q, c, G1] (time = row)
-        pooled = self.pool.pool_sequences(rows, cols)  # [B·P·Q, 4·h2]
+        p, q = (height - r) // sr + 1, (width - c) // sc + 1
+        if sr <= r and sc <= c:
+            pooled = self._pool_shared_sequences(projected, p, q)  # [B·P·Q, 4·h2]
+        else:  # patches with gaps between them: nothing is shared, cut the patches
+            patches = projected.unfold(1, r, sr).unfold(2, c, sc)  # [B, P, Q, G1, r, c] (a view)
+            rows = patches.permute(5, 0, 1, 2, 4, 3).flatten(1, 3)  # [c, B·P·Q, r, G1] (time = column)
+            cols = patches.permute(4, 0, 1, 2, 5, 3).flatten(1, 3)  # [r, B·P·Q, c, G1] (time = row)
+            pooled = self.pool.pool_sequences(rows, cols)  # [B·P·Q, 4·h2]
         out = pooled.view(b, p, q, -1).permute(0, 3, 1, 2)  # [B, 4·h2, P, Q]
         if (out_h, out_w) != (p, q):
             out = F.pad(out, (0, out_w - q, 0, out_h - p), mode="replicate")  # [B, 4·h2, H', W']
         return out.contiguous()
+
+    def _pool_shared_sequences(self, projected: torch.Tensor, p: int, q: int) -> torch.Tensor:
+        """Algorithm 1 on every patch, running each distinct RNN1 sequence of the map once.
+
+        With stride ≤ patch, vertically adjacent patches share rows: row i + s_r of patch (P, Q) is row i of
+        patch (P + 1, Q), the same c pixels. So RNN1 runs along every map row y < H_u = (P − 1)s_r + r once per
+        column window Q (H_u·Q sequences instead of P·r·Q: 110·27 vs 162·27 for 112², patch 6, stride 4), and
+        down every map column once per row window; each patch then gathers its r row and c column summaries.
+
+        projected: [B, H, W, G1] → [B·P·Q, 4·h2].
+        """
+        (r, c), (sr, sc) = self.patch_size, self.stride
+        b, g = projected.shape[0], projected.shape[-1]
+        rows_used, cols_used = (p - 1) * sr + r, (q - 1) * sc + c
+        row_seqs = projected[:, :rows_used].unfold(2, c, sc)  # [B, H_u, Q, G1, c]: row y, window Q
+        col_seqs = projected[:, :, :cols_used].unfold(1, r, sr)  # [B, P, W_u, G1, r]: window P, column x
+        s_rows, s_cols = self.pool.summarize(
+            row_seqs.permute(4, 0, 1, 2, 3).reshape(c, -1, g),  # [c, B·H_u·Q, G1] (time = column)
+            col_seqs.permute(4, 0, 1, 2, 3).reshape(r, -1, g),  # [r, B·P·W_u, G1] (time = row)
+        )
+        h1 = s_rows.shape[-1]
+        # patch (P, Q) takes rows P·s_r … P·s_r + r − 1 of window Q, and columns Q·s_c … Q·s_c + c − 1 of window P
+        p_rows = s_rows.view(b, rows_used, q, h1).unfold(1, r, sr)  # [B, P, Q, h1, r]
+        p_cols = s_cols.view(b, p, cols_used, h1).unfold(2, c, sc)  # [B, P, Q, h1, c]
+        return self.pool.pool_summaries(
+            p_rows.permute(0, 1, 2, 4, 3).reshape(-1, r, h1),  # [B·P·Q, r, h1]
+            p_cols.permute(0, 1, 2, 4, 3).reshape(-1, c, h1),  # [B·P·Q, c, h1]
+        )
 
     def extra_repr(self) -> str:
         return f"patch_size={self.patch_size}, stride={self.stride}, pad_output={self.pad_output}"
