@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.train import build, measure_run
 from compresslab.utils.errors import ConfigError
-from compresslab.utils.hydra_app import prepare_hydra, run_entry_point
+from compresslab.utils.hydra_app import exits_on_error, prepare_hydra, run_entry_point
 from compresslab.utils.logging import get_logger
 from compresslab.utils.task import (
     apply_extras,
@@ -90,6 +90,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @hydra.main(version_base="1.3", config_path=prepare_hydra(), config_name="eval")
+@exits_on_error
 def _hydra_main(cfg: DictConfig) -> None:
     apply_extras(cfg)
     evaluate(cfg)

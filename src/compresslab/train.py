@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from compresslab.measure import measure_model
 from compresslab.utils.config import TrainConfig, validate_targets
 from compresslab.utils.errors import ConfigError
-from compresslab.utils.hydra_app import prepare_hydra, run_entry_point
+from compresslab.utils.hydra_app import exits_on_error, prepare_hydra, run_entry_point
 from compresslab.utils.loggers import wandb_review_fields
 from compresslab.utils.logging import get_logger
 from compresslab.utils.model_data import check_model_fits_data, example_input, gives_tokens
@@ -221,6 +221,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @hydra.main(version_base="1.3", config_path=prepare_hydra(), config_name="train")
+@exits_on_error
 def _hydra_main(cfg: DictConfig) -> float | None:
     apply_extras(cfg)
     metrics, _ = train(cfg)

@@ -3,7 +3,10 @@
     compresslab-som [--root DIR] list [--limit N] [--json]
     compresslab-som [--root DIR] clear (--runs | --teacher-cache | --models | --all)
 
-The store is ``--root``, else ``$COMPRESSLAB_SOM_DIR``, else ``./.som``. ``list`` never creates a store.
+The store is ``--root``, else the one HPM-KD runs write (``conf/model/hpmkd/_module.yaml``):
+``$COMPRESSLAB_SOM_DIR``, else ``<log dir>/hpmkd_som`` with the log dir ``$COMPRESSLAB_LOG_DIR`` or the repository's
+``logs/``. Debug runs (``logs/debug/…``) keep their own store, ``<log dir>/debug/hpmkd_som``. ``list`` never creates
+a store.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from compresslab.hpmkd.memory import (
     SOM_ENV,
     TEACHER,
     SharedOptimizationMemory,
-    default_root,
     human_bytes,
     store_exists,
 )
@@ -70,9 +72,25 @@ def _list(som: SharedOptimizationMemory, limit: int, as_json: bool) -> None:
     print(f"total cache: {human_bytes(sum(e.size_bytes for e in entries))}")
 
 
+def runs_store() -> Path:
+    """The store HPM-KD runs use by default (the CLI's default; mirrors ``som_dir`` in the model config)."""
+    import os
+
+    from compresslab.utils.hydra_app import PROJECT_ROOT
+
+    if os.environ.get(SOM_ENV):
+        return Path(os.environ[SOM_ENV])
+    log_dir = Path(os.environ.get("COMPRESSLAB_LOG_DIR") or PROJECT_ROOT / "logs")
+    return log_dir / "hpmkd_som"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compresslab-som", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default=None, help=f"store folder (default: ${SOM_ENV} or ./.som)")
+    parser.add_argument(
+        "--root",
+        default=None,
+        help=f"store folder (default: ${SOM_ENV}, else <log dir>/hpmkd_som as the runs use)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="runs, cache entries and their sizes")
     p_list.add_argument("--limit", type=int, default=20, help="newest runs to show (default 20)")
@@ -87,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--root", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    root = Path(args.root) if args.root else default_root()
+    root = Path(args.root) if args.root else runs_store()
     if not store_exists(root):
         print(f"no SOM store at {root} (nothing to {args.command}); runs create it on first use")
         return 0

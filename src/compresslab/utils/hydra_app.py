@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -43,6 +44,25 @@ def run_entry_point(hydra_main: Callable[[], Any]) -> None:
         hydra_main()
     except Exception as e:
         sys.exit(report_error(e))
+
+
+def exits_on_error(task: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Decorate a ``@hydra.main`` task function: a failed single run leaves as ``SystemExit(1)`` right after its one
+    message (Hydra would otherwise print "Error executing job with overrides" over it); a job of a multirun
+    re-raises, so that the sweep runs its other jobs and exits non-zero at the end."""
+
+    @functools.wraps(task)
+    def wrapped(cfg: Any) -> Any:
+        try:
+            return task(cfg)
+        except Exception as e:
+            from hydra.core.hydra_config import HydraConfig
+
+            if HydraConfig.initialized() and str(HydraConfig.get().mode) == "RunMode.MULTIRUN":
+                raise
+            sys.exit(report_error(e))
+
+    return wrapped
 
 
 def report_error(exc: BaseException) -> int:

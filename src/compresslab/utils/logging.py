@@ -49,16 +49,16 @@ def print_config_tree(
 
 
 def config_summary(cfg: DictConfig) -> str:
-    """One line naming what runs: ``data=… model=… trainer=… seed=…`` (the full tree is in config_resolved.yaml)."""
+    """One line naming what runs: ``experiment=… data=… model=… seed=… max_epochs=…`` (config group choices when
+    Hydra made the config, the classes otherwise); the full tree is in ``config_resolved.yaml``."""
+    from hydra.core.hydra_config import HydraConfig
 
-    def target(group: str) -> str:
-        node = cfg.get(group)
-        name = str(node.get("_target_", "?")) if isinstance(node, DictConfig) else "none"
-        return name.rsplit(".", 1)[-1]
-
-    net = cfg.model.get("net") if isinstance(cfg.get("model"), DictConfig) else None
-    parts = [f"data={target('data')}", f"model={target('model')}"]
-    if isinstance(net, DictConfig) and "_target_" in net:
-        parts.append(f"net={str(net._target_).rsplit('.', 1)[-1]}")
+    choices = dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
+    parts = [f"{g}={choices[g]}" for g in ("experiment", "data", "model", "trainer") if choices.get(g)]
+    if not parts:
+        for group in ("data", "model"):
+            node = cfg.get(group)
+            target = str(node.get("_target_", "?")) if isinstance(node, DictConfig) else "none"
+            parts.append(f"{group}={target.rsplit('.', 1)[-1]}")
     parts += [f"seed={cfg.get('seed')}", f"max_epochs={OmegaConf.select(cfg, 'trainer.max_epochs')}"]
     return " ".join(parts)
