@@ -27,7 +27,12 @@ FAMILIES: dict[str, tuple[list[str], list[tuple[list[str], str]]]] = {
     ),
     "learngene_finetune": (
         ["experiment=learngene/reduced_finetune", "seed=1", "model.net.depth=3", "model.net.k=4"],
-        [(["experiment=learngene/reduced_ict_phase4", "seed=1"], "learngene_reduced/ict_chebyshev/seed1/phase4")],
+        [
+            (
+                ["experiment=learngene/reduced_ict_phase4", "seed=1"],
+                "learngene_reduced/ict_chebyshev/seed1/phase4",
+            )
+        ],
     ),
     "hpmkd": (
         ["experiment=hpmkd/digits", "model.components.pdc=false"],
@@ -35,7 +40,12 @@ FAMILIES: dict[str, tuple[list[str], list[tuple[list[str], str]]]] = {
     ),
     "srnet_finetune": (["experiment=srnet/reduced_finetune"], []),
     "srnet_mask": (
-        ["experiment=srnet/reduced_mask", "model.loss=ce", "model.bias_file=null", "model.bias_features=null"],
+        [
+            "experiment=srnet/reduced_mask",
+            "model.loss=ce",
+            "model.bias_file=null",
+            "model.bias_features=null",
+        ],
         [(["experiment=srnet/reduced_finetune", "seed=1"], "srnet_reduced/finetune_ce/seed1")],
     ),
     "srnet_imp": (
@@ -74,15 +84,21 @@ class FiniteCheck(Callback):
     def on_before_optimizer_step(self, trainer, pl_module: LightningModule, optimizer) -> None:  # noqa: ANN001
         grads = [p.grad for p in pl_module.parameters() if p.requires_grad and p.grad is not None]
         self.param_dtypes |= {p.dtype for p in pl_module.parameters() if p.requires_grad}
-        self.grad_norms.append(float(torch.linalg.vector_norm(torch.stack([g.float().norm() for g in grads]))))
+        self.grad_norms.append(
+            float(torch.linalg.vector_norm(torch.stack([g.float().norm() for g in grads])))
+        )
 
     def assert_finite(self, family: str) -> None:
         assert self.losses, f"{family}: no training step ran"
         assert self.grad_norms, f"{family}: no optimizer step ran (no gradient)"
         assert all(math.isfinite(v) for v in self.losses), f"{family}: losses {self.losses}"
-        assert all(math.isfinite(v) and v > 0 for v in self.grad_norms), f"{family}: grad norms {self.grad_norms}"
+        assert all(math.isfinite(v) and v > 0 for v in self.grad_norms), (
+            f"{family}: grad norms {self.grad_norms}"
+        )
         # mixed precision keeps the master weights in fp32
-        assert self.param_dtypes == {torch.float32}, f"{family}: trainable parameter dtypes {self.param_dtypes}"
+        assert self.param_dtypes == {torch.float32}, (
+            f"{family}: trainable parameter dtypes {self.param_dtypes}"
+        )
 
 
 def compose_family(family: str, logs: Path, extra: list[str] = ()) -> DictConfig:

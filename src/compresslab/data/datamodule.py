@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
@@ -36,8 +37,13 @@ class DataModule(LightningDataModule):
             and by ``compresslab-measure``.
         batch_size: global batch size (all devices together). Must be positive and divisible by the world size.
         eval_batch_size: global batch size for validation/test; defaults to ``batch_size``.
-        num_workers: DataLoader worker processes per device.
-        pin_memory: pin host memory (useful on GPU).
+        num_workers: DataLoader worker processes per device (per data config: decoding-heavy sets such as
+            ImageNet-10 need several per GPU; in-memory sets need none).
+        pin_memory: pin host memory so host-to-GPU copies are asynchronous; ``null`` (default): pin exactly
+            when a CUDA device is present.
+        persistent_workers: keep worker processes alive between epochs (with ``num_workers > 0``), so each
+            epoch does not pay the workers' start-up and the dataset's re-opening.
+        prefetch_factor: batches each worker loads ahead (``null``: PyTorch's default, 2).
         seed: seed of the training-order shuffle (the epoch is added each epoch).
         drop_last: drop the last incomplete training batch (keeps DDP and single-process runs identical).
     """
@@ -50,7 +56,9 @@ class DataModule(LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
-        pin_memory: bool = False,
+        pin_memory: bool | None = None,
+        persistent_workers: bool = True,
+        prefetch_factor: int | None = None,
         seed: int = 0,
         drop_last: bool = True,
     ) -> None:
@@ -65,6 +73,13 @@ class DataModule(LightningDataModule):
                 )
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ConfigError("data.num_workers", num_workers, "an integer >= 0", "set data.num_workers=0.")
+        if prefetch_factor is not None and (num_workers == 0 or prefetch_factor < 1):
+            raise ConfigError(
+                "data.prefetch_factor",
+                prefetch_factor,
+                "null, or an integer >= 1 together with data.num_workers > 0",
+                "set data.prefetch_factor=null, or data.num_workers to a positive count.",
+            )
         if not isinstance(dataset, DatasetSource):
             raise ConfigError(
                 "data.dataset",
@@ -92,7 +107,9 @@ class DataModule(LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
-        self.pin_memory = pin_memory
+        self.pin_memory = torch.cuda.is_available() if pin_memory is None else pin_memory
+        self.persistent_workers = persistent_workers
+        self.prefetch_factor = prefetch_factor
         self.seed = seed
         self.drop_last = drop_last
         self.splits: Splits | None = None
@@ -212,9 +229,11 @@ class DataModule(LightningDataModule):
         return {
             "num_workers": self.num_workers,
             "pin_memory": self.pin_memory,
-            "persistent_workers": self.num_workers > 0,
+            "persistent_workers": self.persistent_workers and self.num_workers > 0,
+            "prefetch_factor": self.prefetch_factor,
             "collate_fn": self.dataset.collate_fn,
         }
+
 
 def _largest_fitting_batch(size: int, world_size: int) -> int:
     """The largest global batch, a multiple of ``world_size``, that one epoch of ``size`` samples fills."""
