@@ -51,7 +51,8 @@ def test_two_simultaneous_launches_get_separate_folders(tmp_path: Path):
     logs = tmp_path / "logs"
     cmd = [sys.executable, "-m", "compresslab.train", "experiment=wine_mlp", f"paths.log_dir={logs}"]
     cmd += [*QUIET_CLI, *ONE_EPOCH]
-    procs = [subprocess.Popen([*cmd, f"seed={s}"], capture_output=True, text=True) for s in (11, 12)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen([*cmd, f"seed={s}"], **pipes) for s in (11, 12)]
     for p in procs:
         _, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-3000:]

@@ -202,7 +202,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         test_metrics = dict(trainer.callback_metrics)
 
     metrics = {**train_metrics, **test_metrics}
-    get_metric_value(metrics, cfg.get("optimized_metric"), trained=bool(cfg.get("train")))  # fail before writing
+    trained = bool(cfg.get("train"))
+    get_metric_value(metrics, cfg.get("optimized_metric"), trained=trained)  # a missing one fails before writing
     if trainer.is_global_zero:
         from compresslab.tables import paper_reference
 
