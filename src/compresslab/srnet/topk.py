@@ -12,8 +12,8 @@ the k-th smallest score moves little too. :class:`TopKMask` keeps the previous k
 3. otherwise (the boundary moved further than ``δ``) it falls back to a full ``torch.kthvalue`` and widens ``δ``.
 
 Either way the result is the exact selection; ``δ`` only decides how much work it takes. It follows the observed
-movement of the k-th value (at least twice the last move, halving at most per update, widened fourfold after a
-miss).
+movement of the k-th value (at least four times the last move, shrinking by at most 10 % per update, widened
+fourfold after a miss): a wide band costs a slightly larger candidate set, a miss costs a full selection.
 
 Ties are broken deterministically: the pruned set is the ``k`` smallest entries in (score, flat index) order, i.e.
 among scores equal to the k-th value the lowest flat indices are pruned first — the order of a stable ascending
@@ -33,8 +33,8 @@ def _keep_around(flat: torch.Tensor, k: int, lo: float, hi: float) -> tuple[torc
     value, provided that value lies in ``[lo, hi]``; ``None`` when it does not."""
     keep = flat > hi  # everything above the band is kept                                        [n] bool
     below_band = flat < lo  # everything below it is pruned                                      [n] bool
-    below = int(below_band.sum())
-    upto = flat.numel() - int(keep.sum())  # #(s ≤ hi)
+    below = int(torch.count_nonzero(below_band))  # (count_nonzero: bool .sum() widens to int64)
+    upto = flat.numel() - int(torch.count_nonzero(keep))  # #(s ≤ hi)
     if not below < k <= upto:
         return None
     band_idx = torch.logical_or(keep, below_band).logical_not_().nonzero().squeeze(1)  # ascending  [m]
@@ -43,7 +43,7 @@ def _keep_around(flat: torch.Tensor, k: int, lo: float, hi: float) -> tuple[torc
     above = band > kth
     keep[band_idx[above]] = True
     tied = band_idx[band == kth]  # ascending flat indices
-    n_prune_tied = k - below - int((band < kth).sum())  # the lowest indices among the ties are pruned
+    n_prune_tied = k - below - int(torch.count_nonzero(band < kth))  # the lowest indices among the ties are pruned
     keep[tied[n_prune_tied:]] = True
     return keep, float(kth)
 
@@ -92,7 +92,7 @@ class TopKMask:
                 self.delta = max(4.0 * abs(found[1] - self.kth), 4.0 * self.delta)
         else:
             self.hits += 1
-            self.delta = max(2.0 * abs(found[1] - self.kth), 0.5 * self.delta)
+            self.delta = max(4.0 * abs(found[1] - self.kth), 0.9 * self.delta)
         keep, self.kth = found
         return keep.view_as(scores)
 
