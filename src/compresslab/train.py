@@ -202,8 +202,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         test_metrics = dict(trainer.callback_metrics)
 
     metrics = {**train_metrics, **test_metrics}
-    trained = bool(cfg.get("train"))
-    get_metric_value(metrics, cfg.get("optimized_metric"), trained=trained)  # a missing one fails before writing
+    # a training run that did not log optimized_metric fails here, before metrics.json is written
+    get_metric_value(metrics, cfg.get("optimized_metric"), trained=bool(cfg.get("train")))
     if trainer.is_global_zero:
         from compresslab.tables import paper_reference
 

@@ -98,7 +98,7 @@ def explain_config_exception(exc: BaseException) -> str | None:
                 fix = f"unknown key; did you mean '{where + '.' if where else ''}{close[0]}'?"
             else:
                 fix = f"unknown key; to add a new key write +{full_key}=…"
-            listed = f": {', '.join(keys)}" if len(keys) <= 15 else ""
+            listed = f": {', '.join(keys)}" if 0 < len(keys) <= 15 else ""
             return str(ConfigError(full_key, value, f"a key of {where or 'the top level'}{listed}", fix))
         return f"{exc}\n{cause}"
     if isinstance(exc, ConfigCompositionException):
