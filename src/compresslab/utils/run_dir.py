@@ -57,9 +57,11 @@ def run_id() -> str:
 
 
 def register_run_id_resolver() -> None:
-    """``${run_id:}`` in configs (idempotent)."""
+    """``${run_id:}`` in configs (idempotent). Cached in the config, as Hydra's ``${now:}``: the jobs of a multirun
+    are composed from the master config's cache, so a job run in another process (joblib, submitit) still
+    resolves the master's sweep folder."""
     if not OmegaConf.has_resolver("run_id"):
-        OmegaConf.register_new_resolver("run_id", run_id)
+        OmegaConf.register_new_resolver("run_id", run_id, use_cache=True)
 
 
 class RunDirError(CompresslabError):
