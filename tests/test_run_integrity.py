@@ -116,6 +116,44 @@ def test_debug_run_leaves_the_real_fixed_folder_untouched_and_finished_runs_are_
     assert not (real / FAILURE_FILE).exists()
 
 
+def _composed(overrides: list[str], logs: Path):
+    from hydra import compose, initialize_config_dir
+
+    from compresslab.utils.hydra_app import prepare_hydra
+
+    with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
+        return compose("train", [*TEACHER[:3], f"paths.log_dir={logs}", *overrides], return_hydra_config=True)
+
+
+def test_plan_moves_debug_trees_and_eval_only_runs_out_of_fixed_folders(tmp_path: Path):
+    from omegaconf import OmegaConf
+
+    from compresslab.utils.run_dir import plan
+
+    fixed = tmp_path / "hpmkd" / "teachers" / "tabular_wine" / "seed0"
+    real = _composed([], tmp_path)
+    plan(real, multirun=False)
+    assert Path(OmegaConf.select(real, "hydra.run.dir")) == fixed
+
+    fdr = _composed(["+trainer.fast_dev_run=true"], tmp_path)
+    plan(fdr, multirun=False)
+    assert fdr.paths.log_dir == str(tmp_path / "debug")  # outputs and predecessor look-ups alike
+    assert Path(OmegaConf.select(fdr, "hydra.run.dir")) == tmp_path / "debug" / fixed.relative_to(tmp_path)
+
+    sweep = _composed(["+trainer.fast_dev_run=true"], tmp_path)
+    plan(sweep, multirun=True)  # every job is composed from the task overrides: the redirect is one of them
+    assert sweep.hydra.overrides.task[-1] == f"paths.log_dir='{tmp_path / 'debug'}'"
+
+    evaluation = _composed(["train=false"], tmp_path)
+    plan(evaluation, multirun=False)
+    where = Path(OmegaConf.select(evaluation, "hydra.run.dir"))
+    assert where.parent == tmp_path / "eval_only" / fixed.relative_to(tmp_path) and where.name == run_id()
+
+    explicit = _composed(["train=false", f"hydra.run.dir={tmp_path / 'mine'}"], tmp_path)
+    plan(explicit, multirun=False)
+    assert Path(OmegaConf.select(explicit, "hydra.run.dir")) == tmp_path / "mine"  # the user's choice stands
+
+
 def test_debug_reasons():
     assert debug_reasons({"task_name": "train", "train": True, "trainer": {"max_epochs": 3}}) == []
     assert debug_reasons({"trainer": {"limit_train_batches": 1}}) == ["trainer.limit_train_batches=1"]

@@ -17,6 +17,7 @@ import hydra
 import lightning as L
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.measure import measure_model
@@ -172,7 +173,8 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     except FinishedRun as done:
         log.info(str(done))
         return dict(done.summary.get("metrics") or {}), {}
-    write_resolved_config(cfg.paths.output_dir, cfg)
+    if rank_zero_only.rank == 0:
+        write_resolved_config(cfg.paths.output_dir, cfg)
     objs = build(cfg)
     datamodule, model, trainer = objs["datamodule"], objs["model"], objs["trainer"]
     measures = measure_run(cfg, model, datamodule) if trainer.is_global_zero else {}
