@@ -9,10 +9,19 @@ import timm
 import torch
 from torch import nn
 
+from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
 from compresslab.rnnpool import models
-from compresslab.rnnpool.blocks import DOWNSAMPLERS, LastLayerRNNPool, make_downsampler
+from compresslab.rnnpool.blocks import (
+    DOWNSAMPLERS,
+    LastLayerRNNPool,
+    PatchwiseStem,
+    WholeMapStem,
+    make_downsampler,
+)
+from compresslab.rnnpool.counts import rnnpool_patch_madds, schedule_madds
+from compresslab.rnnpool.operator import RNNPoolLayer
 from compresslab.rnnpool.renet import ReNetClassifier, ReNetLayer
 from compresslab.train import train
 from compresslab.utils.errors import ConfigError
@@ -123,6 +132,65 @@ def test_last_layer_rnnpool_keeps_the_width():
     h = 320
     expected = (1280 * h + h * h + 2 * h + 2) + (h * h + h * h + 2 * h + 2)
     assert sum(p.numel() for p in net.global_pool.parameters()) == expected
+
+
+# ------------------------------------------------------------------------------------ MAdds per schedule
+def test_mobilenetv2_rnnpool_madds_whole_map_and_patch_by_patch():
+    net = models.mobilenetv2(downsample="rnnpool").eval()
+    x = torch.zeros(1, 3, 224, 224)
+    counts = schedule_madds(net, x)
+    assert counts.whole_map == count_madds(net, x).total == 236_547_968
+    # stem 3×3×3→32: 864 MAdds per 112² pixel, recomputed for 27² windows of 6×6 (26,244 pixels vs 12,544);
+    # RNNPool per 6×6×32 patch: 36·32·16 + 2·36·256 + 12·256 + 24·256 = 46,080 vs 22,264,832 on the whole map
+    stem_extra = 864 * (27 * 27 * 36 - 112 * 112)
+    rnnpool_extra = 27 * 27 * 46_080 - 22_264_832
+    assert 36 * 32 * 16 + 2 * 36 * 256 + 12 * 256 + 24 * 256 == 46_080
+    assert counts.patch_by_patch - counts.whole_map == stem_extra + rnnpool_extra == 23_164_288
+
+
+@pytest.mark.parametrize("cell", ["fastgrnn", "gru", "lstm"])
+@pytest.mark.parametrize(("patch", "stride", "size"), [(6, 4, 22), ((3, 5), (2, 3), (10, 13))])
+def test_rnnpool_patch_madds_equals_the_operator_on_cut_patches(cell, patch, stride, size):
+    """The closed form is what our RNNPool executes on the batch of cut patches (each patch on its own)."""
+    layer = RNNPoolLayer(5, 6, 4, patch, stride, cell=cell, pad_output=False)
+    height, width = (size, size) if isinstance(size, int) else size
+    x = torch.randn(1, 5, height, width)
+    (r, c), (sr, sc) = layer.patch_size, layer.stride
+    patches = x.unfold(2, r, sr).unfold(3, c, sc).permute(0, 2, 3, 1, 4, 5).reshape(-1, 5, r, c)
+    assert rnnpool_patch_madds(layer, height, width) == count_madds(layer.pool, patches).total
+    # the whole-map layer shares work between overlapping patches, so it never counts more
+    assert count_madds(layer, x).total <= rnnpool_patch_madds(layer, height, width)
+
+
+def test_pooling_rows_recompute_the_stem_per_window_and_base_rows_are_equal():
+    x = torch.zeros(1, 3, 224, 224)
+    base = schedule_madds(models.mobilenetv2().eval(), x)
+    assert base.patch_by_patch == base.whole_map  # no patch-wise block
+    avg = schedule_madds(models.mobilenetv2(downsample="avgpool").eval(), x)
+    assert avg.patch_by_patch - avg.whole_map == 864 * (27 * 27 * 36 - 112 * 112)  # the stem only
+
+
+def test_renet_keeps_the_whole_stem_map_and_its_own_peak_ram_rule():
+    net = models.mobilenetv2(downsample="renet").eval()
+    assert isinstance(net.conv_stem, WholeMapStem) and not isinstance(net.conv_stem, PatchwiseStem)
+    x = torch.zeros(1, 3, 224, 224)
+    ram = analytic_peak_ram(net, x)
+    # ReNet's rule: max(|in| + |out|, 2·|out|) with |in| the stem's 112²×32 map (not the paper's 0.24 MB)
+    assert ram.peak_values == 112 * 112 * 32 + 28 * 28 * 64 and ram.peak_unit == "conv_stem.downsample"
+    counts = schedule_madds(net, x)
+    assert counts.patch_by_patch == counts.whole_map
+    # the checkpoint keys are those of the patch-wise stems
+    assert any(k.startswith("conv_stem.stem.") for k in net.state_dict())
+
+
+def test_googlenet_aux_logits_match_the_papers_parameter_count():
+    plain, aux = models.googlenet(), models.googlenet(aux_logits=True)
+    extra = count_params(aux)["no_norm"] - count_params(plain)["no_norm"]
+    assert extra == pytest.approx(4.35e6, abs=0.01e6)  # two heads: 1×1 conv 128, fc 2048→1024, fc 1024→10
+    assert round(count_params(aux)["no_norm"] / 1e6, 3) == 9.946  # the paper's 9.96M
+    aux.train()
+    out = aux(torch.randn(2, 3, 224, 224))
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 10)  # the main logits, in training too
 
 
 # ------------------------------------------------------------------------------------------------- ReNet
@@ -253,7 +321,8 @@ def test_table2_reads_reduced_runs_and_names_missing_commands(tmp_path, monkeypa
     assert rows["RNNPoolLayer"][-1] == "60.0 ± 10.0 (n=3)"
     assert rows["ReNet"][-1] == "missing: `bash scripts/reproduce_rnnpool_table2.sh`"
     paths = table.write(tmp_path / "results")
-    assert paths[0].read_text().count("\n| ") == 1 + len(tables.TABLE2_ROWS)  # header + rows
+    main_table = paths[0].read_text().split("\n\n")[2]  # title, source, then the table (verdicts follow)
+    assert main_table.count("\n| ") == len(tables.TABLE2_ROWS)  # header, separator, then one line per row
     assert paths[1].read_text().splitlines()[0].startswith("Method,")
 
 

@@ -103,6 +103,38 @@ class PatchwiseStem(nn.Sequential):
 register_peak_ram_rule(PatchwiseStem, "output")
 
 
+class WholeMapStem(nn.Sequential):
+    """A stem convolution and a downsampler that needs the stem's whole output map (ReNet).
+
+    ReNet's column sweep reads every row of a column, so the stem output cannot be produced window by window
+    and freed; the peak-RAM counter looks inside (the stem's output map, then ReNet's own rule). Same child
+    names as :class:`PatchwiseStem`, so checkpoints keep their keys.
+    """
+
+    def __init__(self, stem: nn.Module, downsample: nn.Module) -> None:
+        super().__init__()
+        self.stem, self.downsample = stem, downsample
+
+
+def stem_with(stem: nn.Module, downsample: nn.Module) -> nn.Sequential:
+    """The stem + downsampler unit of the RNNPool models: patch by patch, except for ReNet (whole map)."""
+    if isinstance(downsample, ReNetLayer):
+        return WholeMapStem(stem, downsample)
+    return PatchwiseStem(stem, downsample)
+
+
+def window_of(downsample: nn.Module) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """((r, c), (s_r, s_c)): the input window and stride of one output position of a downsampler, or None."""
+    if isinstance(downsample, RNNPoolLayer):
+        return downsample.patch_size, downsample.stride
+    if isinstance(downsample, nn.Sequential) and len(downsample) > 0:
+        downsample = downsample[0]  # pool, then the 1×1 channel match
+    if isinstance(downsample, _PadTo):
+        op = downsample.op
+        return _pair("kernel_size", op.kernel_size), _pair("stride", op.stride)
+    return None
+
+
 class LastLayerRNNPool(nn.Module):
     """RNNPool over the whole final map in place of global average pooling: [B, C, h, w] → [B, 4·h2].
 

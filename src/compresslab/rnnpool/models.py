@@ -16,7 +16,9 @@ MobileNetV2-0.35 VWW   8         6      112²×8 → 28²×32                as 
 =====================  ========  =====  =============================  ======================================
 
 The stem convolution and the downsampler form a :class:`~compresslab.rnnpool.blocks.PatchwiseStem`, so the
-analytic peak RAM follows the paper (the stem's output is computed patch by patch). ``last_layer_rnnpool``
+analytic peak RAM follows the paper (the stem's output is computed patch by patch); ReNet, whose column sweep
+reads whole columns, forms a :class:`~compresslab.rnnpool.blocks.WholeMapStem` instead (ReNet's own peak-RAM
+rule applies). :mod:`compresslab.rnnpool.counts` gives the MAdds of both schedules. ``last_layer_rnnpool``
 replaces the final global average pool with RNNPool (h = C/4, App. F.1.2).
 """
 
@@ -31,7 +33,7 @@ from timm.models.densenet import DenseTransition
 from timm.models.efficientnet import EfficientNet
 from torch import nn
 
-from compresslab.rnnpool.blocks import DOWNSAMPLERS, LastLayerRNNPool, PatchwiseStem, make_downsampler
+from compresslab.rnnpool.blocks import DOWNSAMPLERS, LastLayerRNNPool, make_downsampler, stem_with
 from compresslab.rnnpool.operator import RNNPoolLayer
 from compresslab.utils.errors import ConfigError
 
@@ -112,7 +114,7 @@ def _efficientnet_family(
             create_conv2d(in_chans, stem, 3, stride=2), BatchNormAct2d(stem, act_layer=act_layer)
         )
         block = make_downsampler(downsample, stem, down_channels, patch_size, stride, hidden1, cell)
-        model.conv_stem = PatchwiseStem(stem_conv, block)  # model.bn1 then normalises the block's output
+        model.conv_stem = stem_with(stem_conv, block)  # model.bn1 then normalises the block's output
         if second_rnnpool:  # Table 16 (g): a second RNNPoolLayer, patch 4, stride 2, on the 1/8 map
             second = RNNPoolLayer(down_channels, hidden, hidden, patch_size=4, stride=2, cell=cell)
             model.conv_stem = nn.Sequential(model.conv_stem, second)
@@ -233,7 +235,7 @@ def resnet18(
     if downsample != "none":
         stem = nn.Sequential(model.conv1, model.bn1, model.act1)
         block = make_downsampler(downsample, 64, 4 * hidden, patch_size, stride, None, cell)
-        model.conv1 = PatchwiseStem(stem, block)
+        model.conv1 = stem_with(stem, block)
         model.bn1 = nn.BatchNorm2d(4 * hidden)
         model.maxpool, model.layer1, model.layer2 = nn.Identity(), nn.Identity(), nn.Identity()
     if last_layer_rnnpool:
@@ -260,7 +262,7 @@ def densenet121(
     f = model.features
     if downsample != "none":
         stem = nn.Sequential(f.conv0, f.norm0)
-        f.conv0 = PatchwiseStem(
+        f.conv0 = stem_with(
             stem, make_downsampler(downsample, 64, 4 * hidden, patch_size, stride, None, cell)
         )
         f.norm0 = BatchNormAct2d(4 * hidden)
@@ -280,23 +282,37 @@ def googlenet(
     patch_size: int = 8,
     stride: int = 4,
     cell: str = "fastgrnn",
+    aux_logits: bool = False,
 ) -> nn.Module:
-    """torchvision GoogLeNet (timm has none, no aux heads); with a downsampler, maxpool1 … inception3b become
-    one block 112²×64 → 28²×4h and inception4a takes 4h channels (peak then at inception 4e, App. E.2.2)."""
+    """torchvision GoogLeNet (timm has none); with a downsampler, maxpool1 … inception3b become one block
+    112²×64 → 28²×4h and inception4a takes 4h channels (peak then at inception 4e, App. E.2.2).
+
+    ``aux_logits=True`` builds torchvision's two auxiliary classifiers (after inception 4a and 4d; 4.35M
+    parameters with 10 classes), which the paper's 9.96M parameter count includes (9.946M with them, 5.6M
+    without). They only run in training, and this codebase's classifier trains on the main logits: the heads
+    are then counted but not trained (forward returns the main logits only), so keep the default for training.
+    """
     from torchvision.models import googlenet as tv_googlenet
     from torchvision.models.googlenet import BasicConv2d, Inception
 
     _check_kind(downsample)
-    model = tv_googlenet(weights=None, num_classes=num_classes, aux_logits=False, init_weights=True)
+    model = tv_googlenet(weights=None, num_classes=num_classes, aux_logits=aux_logits, init_weights=True)
+    if aux_logits:
+        model.eager_outputs = _main_logits  # type: ignore[method-assign]  # training returns the logits too
     if in_chans != 3:
         model.conv1 = BasicConv2d(in_chans, 64, kernel_size=7, stride=2, padding=3)
     model.transform_input = False
     if downsample != "none":
         block = make_downsampler(downsample, 64, 4 * hidden, patch_size, stride, None, cell)
-        model.conv1 = PatchwiseStem(model.conv1, block)
+        model.conv1 = stem_with(model.conv1, block)
         for name in ("maxpool1", "conv2", "conv3", "maxpool2", "inception3a", "inception3b"):
             setattr(model, name, nn.Identity())
         model.inception4a = Inception(4 * hidden, 192, 96, 208, 16, 48, 64)
     if last_layer_rnnpool:
         model.avgpool = nn.Sequential(LastLayerRNNPool(1024, cell=cell), nn.Unflatten(1, (1024, 1, 1)))
     return model
+
+
+def _main_logits(x, aux2, aux1):  # noqa: ANN001, ANN202 - torchvision's GoogLeNet.eager_outputs signature
+    """GoogLeNet's output with aux heads built: the main logits in training and eval alike."""
+    return x
