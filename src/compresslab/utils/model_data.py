@@ -4,6 +4,7 @@ before any work, so that a mismatched pair fails with both names instead of deep
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,11 +23,13 @@ def takes_tokens(net: nn.Module) -> bool:
 
 
 def gives_tokens(dataset: Any) -> bool:
-    """Whether a dataset reader (instance or class) yields token ids rather than float features / images."""
-    from compresslab.data.nlu.source import TextPairSource
+    """Whether a dataset reader (instance or class) yields token ids rather than float features / images.
 
+    A text reader is a ``TextPairSource``; when its module was never imported, no reader can be one (and the NLU
+    stack is not loaded for a vision or tabular run)."""
+    text = sys.modules.get("compresslab.data.nlu.source")
     cls = dataset if inspect.isclass(dataset) else type(dataset)
-    return issubclass(cls, TextPairSource)
+    return text is not None and issubclass(cls, text.TextPairSource)
 
 
 def vocab_size(net: nn.Module) -> int:
