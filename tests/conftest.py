@@ -77,7 +77,8 @@ def run_cli(
         "PYTHONUNBUFFERED": "1",
         "WANDB_MODE": "offline",
         "WANDB_SILENT": "true",
-        "PYTHONPATH": str(PROJECT_ROOT),
+        # the repository first (tests.* imports), then whatever the caller had (a source tree, carried packages)
+        "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p),
         **(env or {}),
     }
     proc = subprocess.run(

@@ -127,6 +127,29 @@ class ClassifierModule(LightningModule):
             self.log("val/acc_best", self.val_acc_best.compute(), prog_bar=True)
 
     # ------------------------------------------------------------------------------------------ optim
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """``trainer.gradient_clip_val`` also with fused optimisers under ``bf16-mixed``.
+
+        Lightning's mixed-precision plugin refuses to clip for optimisers that unscale gradients themselves
+        (``fused=True`` AdamW), because under ``16-mixed`` the gradients it would clip are still scaled.
+        ``bf16-mixed`` has no gradient scaler: the gradients are already the true ones, so they are clipped
+        here, exactly as ``32-true`` clips them. Every other case goes through Lightning unchanged.
+        """
+        fused = getattr(optimizer, "_step_supports_amp_scaling", False)
+        if gradient_clip_val and fused and self.trainer.precision == "bf16-mixed":
+            params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            if gradient_clip_algorithm in (None, "norm"):
+                torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
+            else:
+                torch.nn.utils.clip_grad_value_(params, gradient_clip_val)
+            return
+        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
         if self.scheduler_factory is None:

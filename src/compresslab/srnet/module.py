@@ -10,7 +10,7 @@
 
 Batches are dicts (``input_ids``, ``attention_mask``, ``token_type_ids``, ``labels``, ``idx``). Evaluation runs
 over the DataModule's list of loaders (``val``; ``test`` and every OOD ``test_<name>``) with each split's metrics
-from the data source (:attr:`NLUSource.metrics`: ``acc``, ``f1`` binary, ``f1_weighted``) after its prediction map
+from the data source (:attr:`TextPairSource.metrics`: ``acc``, ``f1`` binary, ``f1_weighted``) after its prediction map
 (HANS: neutral → non-entailment), logged as ``<split>/<metric>``.
 
 Checkpoint choice (srnet.md §1.5): the best ID dev score (``select_metric``, e.g. ``val/acc``; QQP ``val/f1``)
@@ -202,25 +202,27 @@ class NLUClassifier(ClassifierModule):
 
     # ------------------------------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
-        from compresslab.data.nlu import PREDICTION_MAPS
+        from compresslab.data.nlu import PREDICTION_MAPS, TextPairSource
 
         dm = self.trainer.datamodule
         source = getattr(dm, "dataset", None)
-        metric_names: dict[str, list[str]] = dict(getattr(source, "metrics", {}) or {})
-        self.prediction_maps = {
-            split: PREDICTION_MAPS[name]
-            for split, name in (getattr(source, "prediction_maps", {}) or {}).items()
-        }
-        names = dm.val_names + dm.test_names
-        for name in names:
+        if not isinstance(source, TextPairSource):
+            raise ConfigError(
+                "data.dataset",
+                type(source).__name__,
+                "a sentence-pair dataset (compresslab.data.nlu.TextPairSource: MNLI, QQP, FEVER, synthetic_nli …)",
+                "pick one of the conf/data/nlu/* datasets.",
+            )
+        self.prediction_maps = {split: PREDICTION_MAPS[name] for split, name in source.prediction_maps.items()}
+        for name in dm.val_names + dm.test_names:
             if name not in self.eval_metrics:
-                wanted = metric_names.get(name, ["acc"])
+                wanted = source.metrics.get(name, ["acc"])
                 self.eval_metrics[name] = MetricCollection(
                     {m: _metric(m, self.hparams.num_classes) for m in wanted}, prefix=f"{name}/"
                 )
                 self.eval_losses[name] = MeanMetric()
-        splits = dm._splits()
-        source_name = getattr(source, "name", "data")
+        splits = dm.loaded_splits()
+        source_name = source.name
         for name, ds in [("train", splits.train), *splits.val.items(), *splits.test.items()]:
             labels = getattr(ds, "labels", None)
             if isinstance(labels, torch.Tensor):
@@ -313,6 +315,9 @@ class NLUClassifier(ClassifierModule):
         """Fail loudly when validations ran but none was eligible: no checkpoint was chosen (``val/select`` stayed
         −1) and, for masks, no ``best_mask.pt`` was written."""
         if self.evaluations and not math.isfinite(float(self.best_select)):
+            if self.trainer.fast_dev_run:  # one step checks code paths; nothing is selected or saved anyway
+                log.warning("fast_dev_run: %s", self.no_eligible_evaluation())
+                return
             raise self.no_eligible_evaluation()
 
     def no_eligible_evaluation(self) -> ConfigError:
