@@ -47,10 +47,10 @@ def task_wrapper(
         try:
             return task(cfg)
         except BaseException as e:
-            if isinstance(e, KeyboardInterrupt | SystemExit):
-                raise
             user = find_user_error(e)
-            if user is not None:
+            if isinstance(e, KeyboardInterrupt):
+                log.error("Job interrupted")
+            elif user is not None:
                 log.error(f"{type(user).__name__}: {user}")
                 log.info(f"Traceback:\n{traceback.format_exc()}", extra=FILE_ONLY)
             else:
