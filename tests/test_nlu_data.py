@@ -199,6 +199,24 @@ def test_hans_reads_heuristics_txt(tmp_path: Path):
     )
 
 
+def test_hans_cells_are_label_by_heuristic(tmp_path: Path):
+    root = write_hans(tmp_path / "hans")
+    train = HANS(str(root)).read("train")
+    assert train.cell_names[:3] == ("non-entailment/lexical_overlap", "non-entailment/subsequence",
+                                    "non-entailment/constituent") and len(train.cell_names) == 6  # fmt: skip
+    assert [train.cell_names[c] for c in train.cells] == [
+        "non-entailment/lexical_overlap",
+        "entailment/subsequence",
+        "non-entailment/lexical_overlap",
+    ]
+    mnli = MNLI("m", ood={"hans": HANS(str(root))})
+    assert mnli.cell_names == {"test_hans": train.cell_names}
+    lines = (root / "heuristics_evaluation_set.txt").read_text().split("\n")
+    _replace_line(root / "heuristics_evaluation_set.txt", 3, lines[2].replace("subsequence", "subsequense"))
+    with pytest.raises(DataError, match=r"example 2 \(pairID 'ex1'\): unknown heuristic 'subsequense'"):
+        HANS(str(root)).read("test")
+
+
 def test_qqp_skips_broken_rows_by_default_and_fails_on_them_when_strict(tmp_path: Path):
     root = write_qqp(tmp_path / "QQP")
     pairs = QQP(str(root)).read("train")
@@ -426,6 +444,8 @@ def test_mnli_load_serves_ood_as_extra_test_splits(tmp_path: Path):
     assert types[0] == 0 and types[-1] == 1  # premise segment 0, hypothesis segment 1
     hans = splits.test["test_hans"]
     assert hans.labels.tolist() == [0, 1] and hans.ids == ["ex0", "ex1"]
+    assert hans.cells.tolist() == [0, 4] and int(hans[1]["cell"]) == 4  # entailment/subsequence
+    assert "cell" not in item and splits.train.cells is None  # MNLI itself has no cells
 
 
 def test_mix_train_appends_ood_training_data_with_duplicates(tmp_path: Path):

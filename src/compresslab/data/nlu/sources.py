@@ -28,6 +28,7 @@ mix OOD training data into its training split (``mix_train``, srnet.md §3.4).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -62,6 +63,9 @@ from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
 
+#: HANS' three syntactic heuristics (its ``heuristic`` column)
+HANS_HEURISTICS: tuple[str, ...] = ("lexical_overlap", "subsequence", "constituent")
+
 
 # ================================================================================================ file-backed base
 class NLUSource(TextPairSource):
@@ -95,6 +99,8 @@ class NLUSource(TextPairSource):
     eval_split: ClassVar[str] = "dev"
     #: published split sizes (srnet.md §4), logged next to the sizes read
     published_sizes: ClassVar[dict[str, int]] = {}
+    #: analysis cells every example of this dataset carries (empty: none), see :attr:`cell_names`
+    analysis_cells: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -175,6 +181,15 @@ class NLUSource(TextPairSource):
             for n, c in self.ood.items()
             if c.prediction_map is not None and c.num_classes < self.num_classes
         }
+
+    @property
+    def cell_names(self) -> dict[str, tuple[str, ...]]:
+        own = (
+            ["train", "val", "test", *self.extra_tests] if self.analysis_cells and not self.mix_train else []
+        )
+        out = {split: self.analysis_cells for split in own}
+        out.update({f"test_{n}": c.analysis_cells for n, c in self.ood.items() if c.analysis_cells})
+        return out
 
     @property
     def extra_tests(self) -> dict[str, str]:
@@ -352,7 +367,8 @@ class HANS(TsvSource):
     """HANS (McCoy et al. 2019): ``heuristics_train_set.txt`` (30,000, training / §3.4 mixing) and
     ``heuristics_evaluation_set.txt`` (30,000, evaluation). 2-way labels (non-entailment 0, entailment 1);
     scored from 3-way MNLI predictions through ``mnli_to_hans``. Ids are the ``pairID`` column;
-    ``pairs.meta`` carries ``heuristic`` and ``subcase``.
+    ``pairs.meta`` carries ``heuristic`` and ``subcase``; every example's cell is label × heuristic (HANS' own
+    breakdown, e.g. ``non-entailment/lexical_overlap``).
     """
 
     name = "hans"
@@ -365,6 +381,23 @@ class HANS(TsvSource):
     val_split = test_split = eval_split = "test"
     prediction_map = "mnli_to_hans"
     published_sizes = {"train": 30_000, "test": 30_000}
+    analysis_cells = tuple(f"{label}/{h}" for label in HANS_LABELS for h in HANS_HEURISTICS)
+
+    def _read_file(self, path: Path) -> TextPairs:
+        pairs = super()._read_file(path)
+        heuristics = pairs.meta["heuristic"]
+        unknown = [(n, h) for n, h in enumerate(heuristics) if h not in HANS_HEURISTICS]
+        if unknown:
+            n, h = unknown[0]
+            raise DataError(
+                path,
+                f"example {n + 1} (pairID {pairs.ids[n]!r}): unknown heuristic {h!r} in column 'heuristic'",
+                f"one of {list(HANS_HEURISTICS)} ({self.fmt.description})",
+            )
+        cells = [
+            y * len(HANS_HEURISTICS) + HANS_HEURISTICS.index(h) for y, h in zip(pairs.labels, heuristics)
+        ]
+        return dataclasses.replace(pairs, cells=cells, cell_names=self.analysis_cells)
 
 
 class QQP(TsvSource):
