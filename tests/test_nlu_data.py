@@ -3,10 +3,9 @@ contract, the tokenisation cache and the NLU configs. The synthetic task has its
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
-
-import inspect
 
 import hydra
 import numpy as np
@@ -15,7 +14,6 @@ import torch
 import transformers  # noqa: F401 - imported at collection, so no single test pays the ~2 s import
 
 from compresslab.data import DataModule, nlu
-from compresslab.data.nlu import encoding
 from compresslab.data.nlu import (
     FEVER,
     HANS,
@@ -26,6 +24,7 @@ from compresslab.data.nlu import (
     NLUSource,
     SyntheticNLI,
     TextPairSource,
+    encoding,
     hans_map_predictions,
     minilm_path,
 )
@@ -366,17 +365,28 @@ def test_fever_original_release_is_refused_with_the_expected_format_and_its_sour
     msg = str(e.value)
     assert str(root / "fever.train.jsonl") in msg and "line 1: field 'evidence' is a list" in msg
     assert "[[[92206, 104971," in msg  # the offending value
-    assert "FEVER 1.0 original release" in msg and "expected instead the processed FEVER claim-evidence pairs of Schuster et al." in msg
+    assert (
+        "FEVER 1.0 original release" in msg
+        and "expected instead the processed FEVER claim-evidence pairs of Schuster et al." in msg
+    )
     assert "fever.train.jsonl and fever.dev.jsonl" in msg and "github.com/TalSchuster/FeverSymmetric" in msg
     assert "{id, claim, evidence, gold_label}" in msg
-    with pytest.raises(DataError, match=r"(?s)fever data missing.*Where to get it: the processed FEVER claim-evidence pairs"):
+    with pytest.raises(
+        DataError, match=r"(?s)fever data missing.*Where to get it: the processed FEVER claim-evidence pairs"
+    ):
         FEVER(str(tmp_path / "absent")).check()
 
 
 def test_symm_v1_list_evidence_is_a_plain_type_error(tmp_path: Path):
     root = write_symm(tmp_path / "sym1", 1)
-    _replace_line(root / "test.jsonl", 2, json.dumps({"id": 1, "claim": "x", "evidence_sentence": ["y"], "label": "REFUTES"}))
-    with pytest.raises(DataError, match=r"line 2: field 'evidence_sentence' is a list \(\[\"y\"\]\), expected a string") as e:
+    _replace_line(
+        root / "test.jsonl",
+        2,
+        json.dumps({"id": 1, "claim": "x", "evidence_sentence": ["y"], "label": "REFUTES"}),
+    )
+    with pytest.raises(
+        DataError, match=r"line 2: field 'evidence_sentence' is a list \(\[\"y\"\]\), expected a string"
+    ) as e:
         FeverSymm(str(root), version=1).read("test")
     assert "original release" not in str(e.value)  # the FEVER hint belongs to FEVER's format only
 
@@ -415,7 +425,10 @@ def test_sources_declare_their_contract():
     assert {"root", "ood", "mix_train", "max_train_examples"} <= set(inspect.signature(MNLI).parameters)
     assert inspect.signature(QQP).parameters["skip_malformed"].default is True
     assert inspect.signature(MNLI).parameters["skip_malformed"].default is False
-    assert list(inspect.signature(PAWS).parameters)[:2] == ["root", "variant"]  # PAWS("x", "wiki") still works
+    assert list(inspect.signature(PAWS).parameters)[:2] == [
+        "root",
+        "variant",
+    ]  # PAWS("x", "wiki") still works
     assert PAWS("x", "wiki").name == "paws_wiki" and isinstance(MNLI("m"), NLUSource)
     assert MNLI("m").cell_names == {} and QQP("q").prediction_maps == {}
 

@@ -53,7 +53,12 @@ def test_pairs_follow_the_rule_and_the_overlap_levels():
     pairs = src.read("train")
     syn_words = {s for _, s in syn.NOUNS + syn.VERBS}
     for a, b, y, kind, high, distr in zip(
-        pairs.text_a, pairs.text_b, pairs.labels, pairs.meta["kind"], pairs.meta["high_overlap"], pairs.meta["distractor"]
+        pairs.text_a,
+        pairs.text_b,
+        pairs.labels,
+        pairs.meta["kind"],
+        pairs.meta["high_overlap"],
+        pairs.meta["distractor"],
     ):
         parts = _parse(a)
         assert _kind_of(parts["op"], parts["int"]) == kind and y == {"C": 0, "E": 1, "N": 2}[kind]
@@ -96,7 +101,9 @@ def test_generation_is_deterministic_in_the_seed():
 
 # ------------------------------------------------------------------------------------------------ composition
 def test_id_splits_have_balanced_labels_and_exactly_the_configured_bias():
-    src = SyntheticNLI(n_train=600, n_val=300, n_test=300, bias=0.8, eval_bias=0.6, distractor_rate=0.5, seed=3)
+    src = SyntheticNLI(
+        n_train=600, n_val=300, n_test=300, bias=0.8, eval_bias=0.6, distractor_rate=0.5, seed=3
+    )
     train = src.read("train")
     assert np.bincount(train.labels).tolist() == [200, 200, 200]
     kinds, high = np.array(train.meta["kind"]), np.array(train.meta["high_overlap"])
@@ -110,16 +117,24 @@ def test_id_splits_have_balanced_labels_and_exactly_the_configured_bias():
     n_int = np.array([i in syn.POSITIVE for i in train.meta["interrupter"]])
     assert n_int[kinds == "N"].sum() == 100 and n_int[kinds == "E"].all() and not n_int[kinds == "C"].any()
     val = src.read("val")
-    assert (np.array(val.meta["high_overlap"]) == (np.array(val.meta["kind"]) == "E")).mean() == pytest.approx(0.6)
+    assert (
+        np.array(val.meta["high_overlap"]) == (np.array(val.meta["kind"]) == "E")
+    ).mean() == pytest.approx(0.6)
     assert np.bincount(val.labels).tolist() == [100, 100, 100]
 
 
 def test_hans_like_split_is_all_high_overlap_half_entailment():
     ood = SyntheticNLI(n_ood=400, seed=0).read("ood")
-    assert all(ood.meta["high_overlap"]) and all(word_overlap(a, b) == 1.0 for a, b in zip(ood.text_a, ood.text_b))
+    assert all(ood.meta["high_overlap"]) and all(
+        word_overlap(a, b) == 1.0 for a, b in zip(ood.text_a, ood.text_b)
+    )
     assert Counter(ood.meta["kind"]) == {"E": 200, "C": 100, "N": 100}
     assert np.bincount(ood.labels).tolist() == [200, 200]  # HANS labels: non-entailment 0, entailment 1
-    assert Counter(ood.cells) == {syn.cell_of("E", True): 200, syn.cell_of("C", True): 100, syn.cell_of("N", True): 100}
+    assert Counter(ood.cells) == {
+        syn.cell_of("E", True): 200,
+        syn.cell_of("C", True): 100,
+        syn.cell_of("N", True): 100,
+    }
 
 
 @pytest.mark.parametrize("num_labels", [3, 2])
@@ -130,14 +145,22 @@ def test_anti_aligned_split_is_entirely_against_the_shortcut(num_labels: int):
     if num_labels == 3:
         assert np.bincount(anti.labels).tolist() == [100, 100, 100]
     else:
-        assert np.bincount(anti.labels).tolist() == [150, 150] and Counter(kinds) == {"E": 150, "C": 75, "N": 75}
+        assert np.bincount(anti.labels).tolist() == [150, 150] and Counter(kinds) == {
+            "E": 150,
+            "C": 75,
+            "N": 75,
+        }
 
 
 def test_two_way_task_uses_hans_labels_everywhere():
     src = SyntheticNLI(num_labels=2, n_train=400, bias=0.75)
     train = src.read("train")
     assert src.num_classes == 2 and src.label_names == ("non-entailment", "entailment")
-    assert np.bincount(train.labels).tolist() == [200, 200] and Counter(train.meta["kind"]) == {"E": 200, "C": 100, "N": 100}
+    assert np.bincount(train.labels).tolist() == [200, 200] and Counter(train.meta["kind"]) == {
+        "E": 200,
+        "C": 100,
+        "N": 100,
+    }
     assert src.prediction_maps == {}
 
 
@@ -160,7 +183,9 @@ def test_no_word_is_label_pure():
         assert all(len(c) == 3 for c in shares.values()), [w for w, c in shares.items() if len(c) < 3]
         biased = SyntheticNLI(bias=0.9, distractor_rate=rate).read("train")
         premise_words = _label_shares(biased, premise_only=True)
-        assert all(len(c) == 3 for c in premise_words.values()), [w for w, c in premise_words.items() if len(c) < 3]
+        assert all(len(c) == 3 for c in premise_words.values()), [
+            w for w, c in premise_words.items() if len(c) < 3
+        ]
     # without distractors the non-factive operators say "neutral" on their own: the knob is real
     bare = _label_shares(SyntheticNLI(bias=0.9, distractor_rate=0.0).read("train"))
     assert {w for w, c in bare.items() if len(c) == 1} == set(syn.NON_FACTIVE)
@@ -200,7 +225,9 @@ class _FirstLetterVectors:
 
 
 @pytest.mark.parametrize("features", ["word_overlap", "overlap"])
-def test_bias_only_model_is_at_chance_within_each_overlap_level(features: str, monkeypatch: pytest.MonkeyPatch):
+def test_bias_only_model_is_at_chance_within_each_overlap_level(
+    features: str, monkeypatch: pytest.MonkeyPatch
+):
     """The bias-only model learns the shortcut (high overlap -> entailment) and nothing else: within an overlap
     level its accuracy is the majority-label rate of that level (bias 0.9: 81.8 % of the high-overlap pairs are
     entailment; the low level is contradiction and neutral in equal parts, 47.4 % each)."""
@@ -211,7 +238,9 @@ def test_bias_only_model_is_at_chance_within_each_overlap_level(features: str, m
     high = np.array(pairs.meta["high_overlap"])
     for level, majority in ((high, 360 / 440), (~high, 360 / 760)):
         assert np.bincount(y[level]).max() / level.sum() == pytest.approx(majority)
-        assert (pred[level] == y[level]).mean() <= majority + 0.02  # no better than the level's majority label
+        assert (
+            pred[level] == y[level]
+        ).mean() <= majority + 0.02  # no better than the level's majority label
     assert (pred[high] == 1).all() and not (pred[~high] == 1).any()  # the shortcut itself is learnt
     assert meta["train_accuracy"] == pytest.approx((360 + 360) / 1200, abs=0.02)
 
@@ -219,7 +248,12 @@ def test_bias_only_model_is_at_chance_within_each_overlap_level(features: str, m
 # ------------------------------------------------------------------------------------------------ source contract
 def test_declared_metrics_maps_and_cells():
     src = SyntheticNLI()
-    assert src.metrics == {"val": ["acc"], "test": ["acc"], "test_hans_like": ["acc"], "test_anti_aligned": ["acc"]}
+    assert src.metrics == {
+        "val": ["acc"],
+        "test": ["acc"],
+        "test_hans_like": ["acc"],
+        "test_anti_aligned": ["acc"],
+    }
     assert src.prediction_maps == {"test_hans_like": "mnli_to_hans"}
     assert set(src.cell_names) == {"train", "val", "test", "test_hans_like", "test_anti_aligned"}
     assert all(names == CELL_NAMES for names in src.cell_names.values())
@@ -238,7 +272,9 @@ def test_bad_values_are_named():
         SyntheticNLI(ood_name="x", anti_name="x")
     with pytest.raises(ConfigError, match="data.dataset.n_anti': got 5"):
         SyntheticNLI(n_anti=5)
-    with pytest.raises(ConfigError, match=r"data.dataset.max_length': got 24.*at least 30 tokens.*max_length=30"):
+    with pytest.raises(
+        ConfigError, match=r"data.dataset.max_length': got 24.*at least 30 tokens.*max_length=30"
+    ):
         SyntheticNLI(n_train=60, n_val=12, n_test=12, n_ood=12, n_anti=12, max_length=24).load()
 
 
