@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from compresslab.reproduce.plan import available_plans, load_plan
-from compresslab.reproduce.runner import ReproduceError, assess, reproduce, status_report, write_tables
+from compresslab.reproduce.runner import assess, reproduce, status_report, write_tables
 from compresslab.reproduce.runs import apply_env, plan_runs, settings_for
 from compresslab.utils.errors import CompresslabError
 from compresslab.utils.hydra_app import PROJECT_ROOT
