@@ -20,8 +20,11 @@ The method in one file (srnet.md §1; equation numbers are the paper's, arXiv:22
   Two ways to hold it:
     ``topk`` (default): m is the exact top-(numel − k) of the current scores at every step (equivalently φ is
     re-set to the k-th smallest score before every forward), so the realised sparsity is exact at every step;
-    ``threshold`` (the paper's rule, to reproduce it): φ is fixed between resets and re-set to the k-th
-    smallest score every Δt steps (the eval interval), so the realised sparsity drifts in between.
+    the selection is warm-started from the previous boundary (:mod:`compresslab.srnet.topk`, ties broken by
+    flat index);
+    ``threshold`` (the paper's rule, to reproduce it): φ is fixed during training and re-set to the k-th
+    smallest score immediately before every evaluation (Δt_φ = the eval interval; the LightningModule does it),
+    so the realised sparsity drifts in between and is exact whenever the model is evaluated or saved.
 
 * Schedules: fixed s, or the cubic gradual increase (Zhu & Gupta; srnet.md §1.4, §3.5)
 
