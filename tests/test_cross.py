@@ -163,7 +163,8 @@ def test_rnnpool_student_counts_vs_its_base_teacher():
     base, student = cross_tables._counts("rnnpool", "none"), cross_tables._counts("rnnpool", "rnnpool")
     assert (base[0], student[0]) == (590_122, 607_806)  # RNNPool adds 17,684 parameters ...
     assert (base[2], student[2]) == ("54.0 KiB", "10.1 KiB")  # ... and cuts peak RAM 13,824 → 2,592 values
-    assert student[1] > base[1]  # at 48² the RNNPool block costs slightly more MAdds than the bottlenecks
+    # at 48² the RNNPool block (each distinct RNN1 sequence once) costs slightly fewer MAdds than the bottlenecks
+    assert (base[1], student[1]) == (4_728_608, 4_671_680)
 
 
 # ------------------------------------------------------------------------------------------- run lookup, table
