@@ -61,3 +61,51 @@ def test_seed_sweep_with_joblib_launcher(tmp_path: Path):
         json.loads((j / "metrics.json").read_text())["config"]["seed"] for j in sweep.iterdir() if j.is_dir()
     )
     assert seeds == [1, 2]
+
+
+def test_optuna_search_over_a_kd_baseline(tmp_path: Path):
+    """+hparams_search=kd_optuna on HPM-KD's tabular KD baseline: 3 trials, each its own run, the best recorded."""
+    import yaml
+
+    from tests.conftest import QUIET_CLI, compose_cfg
+    from tests.helpers.precision import write_fake_run
+
+    logs, search = tmp_path / "logs", tmp_path / "search"
+    for seed in range(
+        3
+    ):  # the three teachers the experiment loads (untrained: the search only needs a value)
+        rel = f"hpmkd/teachers/tabular_breast_cancer/seed{seed}"
+        teacher = compose_cfg(
+            "train",
+            ["experiment=hpmkd/tabular_teacher", f"seed={seed}", f"paths.log_dir={logs}"],
+            tmp_path / "c",
+        )
+        write_fake_run(logs / rel, teacher)
+    run_cli(
+        "train",
+        "experiment=hpmkd/tabular",
+        "model=hpmkd/kd",
+        "+hparams_search=kd_optuna",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+        f"hydra.sweep.dir={search}",
+        f"paths.log_dir={logs}",
+        "trainer.max_epochs=2",
+        *QUIET_CLI,
+    )
+    trials = sorted(p for p in search.iterdir() if p.name.startswith("trial"))
+    assert [t.name for t in trials] == ["trial0", "trial1", "trial2"]
+    summaries = [json.loads((t / "metrics.json").read_text()) for t in trials]
+    points = {(s["config"]["model"]["temperature"], s["config"]["model"]["alpha"]) for s in summaries}
+    assert len(points) == 3  # three different (T, α) draws, one run each
+    for s in summaries:
+        m = s["config"]["model"]
+        assert 1.0 <= m["temperature"] <= 10.0 and 0.1 <= m["alpha"] <= 0.9
+        assert 1e-4 <= m["optimizer"]["lr"] <= 1e-2
+        assert s["config"]["paper"]["table"] == ""  # a trial never counts as a table cell
+    best = yaml.safe_load((search / "optimization_results.yaml").read_text())
+    values = [s["metrics"]["val/acc_best"] for s in summaries]
+    assert best["best_value"] == pytest.approx(max(values))
+    winner = summaries[values.index(max(values))]["config"]["model"]
+    assert best["best_params"]["model.temperature"] == pytest.approx(winner["temperature"])
+    assert best["best_params"]["model.alpha"] == pytest.approx(winner["alpha"])
