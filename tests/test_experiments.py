@@ -2,9 +2,12 @@
 
 One slow test, in three steps that share one log dir:
 
-1. every reproduce script with ``--smoke`` (``SMOKE_LOG_DIR``): each stage once, a few batches. Besides checking the
-   scripts, this leaves every run that a reduced-scale experiment builds on (teachers, ICT phases, fine-tuned
-   PLMs, masks, bias files, RNNPool base networks);
+1. every reproduce script with ``--smoke`` (``SMOKE_LOG_DIR``): each stage once, two steps per run, then the
+   paper's tables built from them. Besides checking the scripts, this leaves every run that a reduced-scale
+   experiment builds on (teachers, ICT phases, fine-tuned PLMs, masks, bias files, RNNPool base networks). The
+   smoke runs are real runs (2 optimizer steps, no ``limit_*_batches``) written into ``<logs>/debug``: where the
+   debug runs of steps 2 and 3 (``limit_*_batches``, ``fast_dev_run``) look their predecessors up
+   (:func:`compresslab.utils.run_dir.redirected_log_dir`);
 2. the full-scale experiments' own predecessors, one short real epoch each (a fast-dev-run writes no checkpoint):
    HPM-KD's CIFAR teachers, the ImageNet learngene ICT phases, SRNet's fine-tuned and mask runs per task;
 3. ``compresslab-train -m experiment=<every experiment file> +trainer.fast_dev_run=true`` on real-format fixture
@@ -29,6 +32,7 @@ import yaml
 from compresslab.data.nlu import minilm_path
 from compresslab.tables import cross as cross_tables
 from compresslab.utils.hydra_app import PROJECT_ROOT
+from compresslab.utils.run_dir import redirected_log_dir
 from tests.conftest import QUIET_CLI, run_cli
 from tests.helpers.fixtures import write_cifar10_binary, write_cifar100_binary, write_imagenet10
 from tests.test_nlu_data import write_fever, write_hans, write_mnli, write_paws, write_qqp, write_symm
@@ -115,7 +119,8 @@ def check_smoke_outputs(stdout: dict[str, str], logs: Path) -> None:
     """What each smoke must have produced beyond exit code 0."""
     assert set(stdout) == {"cross", "hpmkd", "learngene", "rnnpool_table2", "srnet"}
     assert "sweep_n2:" in stdout["hpmkd"]  # the PPP timing sweep ran with two workers
-    assert "smoke: srnet tables build" in stdout["srnet"]
+    for paper, out in stdout.items():  # every paper's tables were built from its smoke runs
+        assert f"smoke: {paper} tables build" in out, out[-2000:]
     # each cross experiment wrote its table cell (one seed)
     cells = {(r[0], r[2]): r[-1] for r in cross_tables.cross_table(logs).rows}
     for key in [
@@ -135,7 +140,10 @@ def check_smoke_outputs(stdout: dict[str, str], logs: Path) -> None:
 def run_full_scale_predecessors(common: list[str]) -> None:
     """Step 2: the runs full-scale experiments load, one short real epoch each, seed 1 as the smokes (the HPM-KD
     teachers' seeds 1 and 2 are the seed-0 run, to keep this short)."""
-    logs = Path(next(o.split("=", 1)[1] for o in common if o.startswith("paths.log_dir=")))
+    # debug runs (TINY_EPOCH limits batches) write and look up under the redirected log dir
+    logs = Path(
+        redirected_log_dir(next(o.split("=", 1)[1] for o in common if o.startswith("paths.log_dir=")))
+    )
     multirun("experiment=hpmkd/cifar10_teacher,hpmkd/cifar100_teacher", "seed=0", *TINY_EPOCH, common=common)
     teachers = logs / "hpmkd" / "teachers"
     for name in ("cifar10", "cifar100"):
@@ -177,7 +185,8 @@ def fast_dev_run_every_experiment(common: list[str], out: Path) -> dict[str, int
 @pytest.mark.timeout(2400)
 def test_every_experiment_and_reproduce_script_runs(tmp_path: Path):
     logs, data = tmp_path / "logs", write_fixture_data(tmp_path / "data")
-    check_smoke_outputs(run_smokes(logs), logs)
+    smoke_logs = Path(redirected_log_dir(logs))
+    check_smoke_outputs(run_smokes(smoke_logs), smoke_logs)
     common = common_overrides(logs, data)
     run_full_scale_predecessors(common)
     assert fast_dev_run_every_experiment(common, tmp_path) == dict.fromkeys(experiment_names(), 1)
