@@ -28,6 +28,7 @@ from compresslab.models import DistillationModule, kd_loss
 from compresslab.tables import learngene as lg_tables
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import PROJECT_ROOT
+from compresslab.utils.run_dir import DEBUG_ROOT
 from tests.conftest import QUIET_CLI, run_cli
 
 TINY = dict(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=16, num_heads=2)
@@ -421,7 +422,7 @@ def test_ict_chain_recompose_cli_and_finetune(tmp_path):
     run_cli("train", "experiment=learngene/reduced_teacher", *common)
     for phase in (1, 2):
         run_cli("train", f"experiment=learngene/reduced_ict_phase{phase}", "seed=1", *common)
-    chain = tmp_path / "learngene_reduced" / "ict_chebyshev" / "seed1"
+    chain = tmp_path / DEBUG_ROOT / "learngene_reduced" / "ict_chebyshev" / "seed1"  # limit_*: a debug run
     sd1 = torch.load(chain / "phase1/checkpoints/last.ckpt", weights_only=True)["state_dict"]
     sd2 = torch.load(chain / "phase2/checkpoints/last.ckpt", weights_only=True)["state_dict"]
     gene0 = [k for k in sd1 if k.startswith("net.learngenes.0.")]
