@@ -59,7 +59,9 @@ def test_threshold_mode_evaluates_and_saves_the_exact_scheduled_sparsity(runs, t
     assert best and all(pruned(k) == pruned_count(k.numel(), 0.5) for k in best.values())
     per_eval = _validation_sparsities(run)
     assert len(per_eval) >= 4  # every validation of 2 epochs × 2, and each at the target (per-matrix floors)
-    expected = sum(pruned_count(k.numel(), 0.5) for k in best.values()) / sum(k.numel() for k in best.values())
+    expected = sum(pruned_count(k.numel(), 0.5) for k in best.values()) / sum(
+        k.numel() for k in best.values()
+    )
     assert per_eval == pytest.approx([expected] * len(per_eval), abs=1e-6)
     metrics = json.loads((run / "metrics.json").read_text())["metrics"]
     assert float(metrics["test/sparsity"]) == pytest.approx(expected, abs=1e-6)

@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--batch-size", type=int, default=128)
     t.set_defaults(fn=teacher_command)
     e = sub.add_parser(
-        "export", help="write a run's masked model as a transformers directory (save_pretrained) + sparsity.json"
+        "export",
+        help="write a run's masked model as a transformers directory (save_pretrained) + sparsity.json",
     )
     e.add_argument("run", help="a finished mask-training, IMP or re-training run directory")
     e.add_argument("--out", required=True, help="the model directory to write")

@@ -185,7 +185,9 @@ class NLUClassifier(ClassifierModule):
                 f"re-training the subnetwork of {mask_file}: sparsity {realised_sparsity(self.hf)['overall']:.4f}"
             )
         self.register_buffer("best_select", torch.tensor(-math.inf))
-        self.evaluations: list[tuple[int, bool]] = []  # (global step, eligible) of every validation of this fit
+        self.evaluations: list[
+            tuple[int, bool]
+        ] = []  # (global step, eligible) of every validation of this fit
         self.bias_log_probs: torch.Tensor | None = None  # [N_train, C], set in setup
         self.teacher_probs: torch.Tensor | None = None  # [N_train, C]
         self.prediction_maps: dict[str, Callable] = {}
@@ -213,7 +215,9 @@ class NLUClassifier(ClassifierModule):
                 "a sentence-pair dataset (compresslab.data.nlu.TextPairSource: MNLI, QQP, FEVER, synthetic_nli …)",
                 "pick one of the conf/data/nlu/* datasets.",
             )
-        self.prediction_maps = {split: PREDICTION_MAPS[name] for split, name in source.prediction_maps.items()}
+        self.prediction_maps = {
+            split: PREDICTION_MAPS[name] for split, name in source.prediction_maps.items()
+        }
         for name in dm.val_names + dm.test_names:
             if name not in self.eval_metrics:
                 wanted = source.metrics.get(name, ["acc"])
@@ -427,7 +431,11 @@ class MaskTrainingModule(NLUClassifier):
         else:
             initial = sparsity
         SparsitySchedule(sparsity, initial, schedule)  # validates the schedule before anything is built
-        if isinstance(schedule_end, bool) or not isinstance(schedule_end, int | float) or not 0 < schedule_end <= 1:
+        if (
+            isinstance(schedule_end, bool)
+            or not isinstance(schedule_end, int | float)
+            or not 0 < schedule_end <= 1
+        ):
             raise ConfigError(
                 "model.schedule_end",
                 schedule_end,

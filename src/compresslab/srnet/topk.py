@@ -43,7 +43,9 @@ def _keep_around(flat: torch.Tensor, k: int, lo: float, hi: float) -> tuple[torc
     above = band > kth
     keep[band_idx[above]] = True
     tied = band_idx[band == kth]  # ascending flat indices
-    n_prune_tied = k - below - int(torch.count_nonzero(band < kth))  # the lowest indices among the ties are pruned
+    n_prune_tied = (
+        k - below - int(torch.count_nonzero(band < kth))
+    )  # the lowest indices among the ties are pruned
     keep[tied[n_prune_tied:]] = True
     return keep, float(kth)
 
