@@ -54,10 +54,13 @@ class ClassifierModule(LightningModule):
         self.scheduler_factory = scheduler
         self.mixup = mixup
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        # The training-step metrics never make the host wait for the device: argument validation (labels are
+        # validated when the data is read) and the NaN check (a NaN loss then shows as NaN) each cost a GPU sync
+        # per step; with them the step of a DeiT-S at batch 128 on an H200 was 16 % slower than a plain loop.
         self.train_metrics = MetricCollection(
-            {"acc": MulticlassAccuracy(num_classes, average="micro")}, prefix="train/"
+            {"acc": MulticlassAccuracy(num_classes, average="micro", validate_args=False)}, prefix="train/"
         )
-        self.train_loss = MeanMetric()
+        self.train_loss = MeanMetric(nan_strategy="disable")
         self.eval_metrics = nn.ModuleDict()  # split name -> MetricCollection, built in setup()
         self.eval_losses = nn.ModuleDict()
         self.val_acc_best = MaxMetric()
