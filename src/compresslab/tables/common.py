@@ -243,12 +243,14 @@ class RunSource:
         real = [r for r in fresh if is_real_run(r.config)]
         self.skipped[table] = len(fresh) - len(real)
         self.read.add(table)
-        records = {record_identity(rec): rec for rec in map(lambda r: run_record(r, self.log_dir), real)}
+        records = [run_record(r, self.log_dir) for r in real]
         path = self.records_path(table)
         if path is not None and path.exists():
-            for rec in json.loads(path.read_text())["runs"]:
-                records.setdefault(record_identity(rec), rec)  # a run under log_dir supersedes its record
-        self.counted[table] = sorted(records.values(), key=lambda rec: (rec["run"], record_identity(rec)))
+            present = {record_identity(rec) for rec in records}  # a run under log_dir supersedes its record
+            records += [
+                rec for rec in json.loads(path.read_text())["runs"] if record_identity(rec) not in present
+            ]
+        self.counted[table] = sorted(records, key=lambda rec: (rec["run"], record_identity(rec)))
         return [
             Run(
                 Path(rec["run"]),
@@ -409,5 +411,5 @@ def keep_committed(table: Table, results_dir: Path) -> int:
         if not values or not all(v.endswith(KEPT_MARK) for v in values):
             continue
         seeds = [int(m.group(1)) for v in values if (m := _N_SEEDS.search(v))]
-        table.verdicts[i] = verdict.unrecorded(min(seeds, default=0), f"results/{table.name}.csv")
+        table.verdicts[i] = verdict.unrecorded(min(seeds, default=None), f"results/{table.name}.csv")
     return kept

@@ -22,14 +22,17 @@ from pathlib import Path
 
 from compresslab.tables.common import (
     Run,
+    RunSource,
     Table,
-    collect_runs,
     fmt_mean_std,
     group_runs,
     mean_std,
     metric_values,
     missing,
+    per_seed,
+    table_runs,
 )
+from compresslab.tables.verdict import Claim, Verdict, against, paired, ratio
 
 PAPER = "SRNet (Liu et al., NeurIPS 2022)"
 REDUCED_COMMAND = "bash scripts/reproduce_srnet.sh"
@@ -147,7 +150,7 @@ METHOD_LABEL = {
 
 def _grouped(tables: str | tuple[str, ...], log_dir: str | Path) -> dict[tuple, list[Run]]:
     names = (tables,) if isinstance(tables, str) else tables
-    runs = [r for t in names for r in collect_runs(log_dir, t) if task_of(r) and row_key(r)]
+    runs = [r for t in names for r in table_runs(log_dir, t) if task_of(r) and row_key(r)]
     return group_runs(runs, key=lambda r: (task_of(r), *row_key(r)))  # type: ignore[misc]
 
 
@@ -176,7 +179,40 @@ def _direction_note(task: Task, groups: dict, key: str) -> str | None:
     )
 
 
-def fig2_table(log_dir: str | Path) -> Table:
+def _metric_column(task: Task, metric: str) -> str:
+    """The ``Metric i`` header of ``metric`` in fig2 / paradigms-style tables."""
+    return f"Metric {[m for _, m in (*task.id_metrics, *task.ood_metrics)].index(metric) + 1}"
+
+
+def _fig2_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
+    """Claims 1 and 3 of Figs. 2-3 for PoE mask training of the std fine-tuned model at 20-70 % sparsity."""
+    (_, id_m), (_, ood_m) = task.id_metrics[0], task.ood_metrics[0]
+    full_row = (task.name, METHOD_LABEL["full"], "std", "0")
+    full = groups.get((key, "full", "std", 0.0), [])
+    out = []
+    for s in (0.2, 0.5, 0.7):
+        mask = groups.get((key, "mask", "poe", s), [])
+        row = (task.name, METHOD_LABEL["mask"], "poe", f"{int(s * 100)}")
+        cmd = _command(task, "mask", "poe", s)
+        keeps = Claim(
+            f"{task.name}: PoE mask training at {int(s * 100)} % sparsity keeps ≥ 95 % of the full std model's ID "
+            "score",
+            ((row, _metric_column(task, id_m)), (full_row, _metric_column(task, id_m))),
+            cmd,
+        )
+        raises = Claim(
+            f"{task.name}: PoE mask training at {int(s * 100)} % sparsity raises OOD over the full std model",
+            ((row, _metric_column(task, ood_m)), (full_row, _metric_column(task, ood_m))),
+            cmd,
+        )
+        out += [
+            against(keeps, ratio(per_seed(mask, id_m), per_seed(full, id_m)), 95.0),
+            paired(raises, per_seed(mask, ood_m), per_seed(full, ood_m)),
+        ]
+    return out
+
+
+def fig2_table(log_dir: str | Path | RunSource) -> Table:
     groups = _grouped("srnet_fig2", log_dir)
     tasks = _tasks_with_runs(groups)
     width = max(len(TASKS[t].id_metrics) + len(TASKS[t].ood_metrics) for t in tasks)
@@ -194,6 +230,8 @@ def fig2_table(log_dir: str | Path) -> Table:
         ],
         trained_columns=("ID % of full std",),
         label_columns=4,
+        rerun=REDUCED_COMMAND,
+        run_note_prefixes=tuple(f"{TASKS[t].name}: PoE mask training" for t in tasks),
     )
     for key in tasks:
         task = TASKS[key]
@@ -208,6 +246,7 @@ def fig2_table(log_dir: str | Path) -> Table:
             id_mean = _mean(runs, task.id_metrics[0][1])
             rel = f"{100 * id_mean / id_full:.1f}" if runs and not math.isnan(id_full) else "–"
             table.rows.append([task.name, METHOD_LABEL[method], loss, f"{int(s * 100)}", *cells, rel])
+        table.verdicts += _fig2_claims(task, groups, key)
         note = _direction_note(task, groups, key)
         if note:
             table.notes.append(note)
@@ -296,8 +335,8 @@ def table5_variant(run: Run) -> str | None:
     return None
 
 
-def table5(log_dir: str | Path) -> Table:
-    runs = [r for r in collect_runs(log_dir, "srnet_table5") if task_of(r) and table5_variant(r)]
+def table5(log_dir: str | Path | RunSource) -> Table:
+    runs = [r for r in table_runs(log_dir, "srnet_table5") if task_of(r) and table5_variant(r)]
     groups = group_runs(runs, key=lambda r: (task_of(r), table5_variant(r)))
     tasks = _tasks_with_runs(groups)
     ours: list[tuple[str, str, str]] = []  # (task key, column label, metric)
@@ -309,6 +348,7 @@ def table5(log_dir: str | Path) -> Table:
         "SRNet Table 5: 90 % sparsity — hard vs soft init, fixed vs gradual sparsity (PoE mask training)",
         f"{PAPER}, Table 5 (BERT-base; QQP/PAWS are F1; std in parentheses)",
         ["Variant", *(f"Paper {c}" for c in PAPER_TABLE5_COLUMNS), *(label for _, label, _ in ours)],
+        rerun=REDUCED_COMMAND,
     )
     for variant, paper in PAPER_TABLE5.items():
         cells = [f"{m:.2f} ({s:.2f})" for m, s in paper]
@@ -317,6 +357,21 @@ def table5(log_dir: str | Path) -> Table:
             cmd = _table5_command(TASKS[key], variant)
             cells.append(_cell(rs, metric, cmd) if rs or metric == TASKS[key].id_metrics[0][1] else "")
         table.rows.append([variant, *cells])
+    for key in tasks:
+        task = TASKS[key]
+        for (label, metric), which in ((task.id_metrics[0], "ID"), (task.ood_metrics[0], "OOD")):
+            column = f"Ours {task.name} {label}"
+            for a, b, paper in (
+                ("gradual 0.7→0.9", "fixed, soft init", "MNLI 76.84 vs 72.63, HANS 56.72 vs 52.82"),
+                ("fixed, soft init", "fixed, hard init", "MNLI 72.63 vs 72.09, HANS 52.82 vs 52.56"),
+            ):
+                claim = Claim(
+                    f"{task.name}, 90 % sparsity: {a} ≥ {b} on {which} (paper Table 5: {paper})",
+                    (((a,), column), ((b,), column)),
+                    _table5_command(task, a),
+                )
+                arm_a, arm_b = (per_seed(groups.get((key, v), []), metric) for v in (a, b))
+                table.verdicts.append(paired(claim, arm_a, arm_b))
     table.notes += [
         REDUCED_DATA,
         "Gradual: cubic s_t = s_f + (s_i − s_f)(1 − t/T)³ with soft init (|W| scores), T = 0.7·t_max so that the "
@@ -352,7 +407,42 @@ PARADIGM_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def paradigms_table(log_dir: str | Path) -> Table:
+def _paradigm_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
+    """§4.3 (b) "match or even outperform the full model in both the ID and OOD evaluations" and §4.5 (OOD data
+    gives almost unbiased subnetworks), at 50 % sparsity."""
+    (_, id_m), (_, ood_m) = task.id_metrics[0], task.ood_metrics[0]
+    rows = {
+        "full": ((task.name, METHOD_LABEL["full"], "poe", "0"), ("full", "poe", 0.0)),
+        "b": ((task.name, PARADIGM_ROWS[2][0], "poe", "50"), ("retrain", "poe", 0.5)),
+        "a": ((task.name, PARADIGM_ROWS[0][0], "poe", "50"), ("mask", "poe", 0.5)),
+        "ood": ((task.name, PARADIGM_ROWS[-1][0], "std", "50"), ("ood", "std", 0.5)),
+    }
+    tests = [
+        (
+            "(b) the PoE subnetwork at 50 %, rewound and PoE fine-tuned, ≥ the full PoE model on ID",
+            "b",
+            "full",
+            id_m,
+        ),
+        (
+            "(b) the PoE subnetwork at 50 %, rewound and PoE fine-tuned, ≥ the full PoE model on OOD",
+            "b",
+            "full",
+            ood_m,
+        ),
+        ("mask training with OOD training data at 50 % > PoE mask training (a) on OOD", "ood", "a", ood_m),
+    ]
+    out = []
+    for text, a, b, metric in tests:
+        column = "ID" if metric == id_m else "OOD"
+        claim = Claim(f"{task.name}: {text}", ((rows[a][0], column), (rows[b][0], column)),
+                      _command(task, *rows[a][1]))  # fmt: skip
+        arm_a, arm_b = (per_seed(groups.get((key, *rows[x][1]), []), metric) for x in (a, b))
+        out.append(paired(claim, arm_a, arm_b))
+    return out
+
+
+def paradigms_table(log_dir: str | Path | RunSource) -> Table:
     groups = _grouped(("srnet_fig2", "srnet_paradigms"), log_dir)
     tasks = _tasks_with_runs(groups)
     table = Table(
@@ -361,6 +451,7 @@ def paradigms_table(log_dir: str | Path) -> Table:
         f"{PAPER}, §4.3-4.5 (Figs. 4-6; curves only)",
         ["Task", "Paradigm", "Loss", "Sparsity %", "ID", "OOD"],
         label_columns=4,
+        rerun=REDUCED_COMMAND,
     )
     for key in tasks:
         task = TASKS[key]
@@ -393,6 +484,7 @@ def paradigms_table(log_dir: str | Path) -> Table:
                         _cell(runs, ood_m, cmd) if runs else "",
                     ]
                 )
+        table.verdicts += _paradigm_claims(task, groups, key)
     table.notes += [
         REDUCED_DATA,
         "(b) re-trains the mask of the (a) PoE run of the same seed and sparsity from the pre-trained weights, "

@@ -45,7 +45,7 @@ class Claim:
 class Verdict:
     claim: Claim
     outcome: str  # holds | contradicts | inconclusive
-    n: int  # seeds that entered the interval
+    n: int | None  # seeds that entered the interval (None: unknown, values not recorded)
     mean: float = math.nan
     low: float = math.nan
     high: float = math.nan
@@ -59,7 +59,8 @@ class Verdict:
         """``holds``, ``contradicts`` or ``inconclusive (n=…)`` (with the reason when there is one)."""
         if self.outcome != INCONCLUSIVE:
             return self.outcome
-        return f"inconclusive (n={self.n}{'; ' + self.reason if self.reason else ''})"
+        parts = ([] if self.n is None else [f"n={self.n}"]) + ([self.reason] if self.reason else [])
+        return f"inconclusive ({'; '.join(parts)})"
 
     @property
     def interval(self) -> str:
@@ -69,9 +70,10 @@ class Verdict:
             return "–" if math.isnan(self.mean) else f"{self.mean:{f}} {self.unit} (no interval)"
         return f"{self.mean:{f}} {self.unit} [{self.low:{f}}, {self.high:{f}}]"
 
-    def unrecorded(self, n: int, where: str) -> Verdict:
-        """This verdict for cells kept from committed results without their per-seed values (n seeds each)."""
-        if n < 2:
+    def unrecorded(self, n: int | None, where: str) -> Verdict:
+        """This verdict for cells kept from committed results without their per-seed values (n seeds each, None
+        when the cells do not say)."""
+        if n is not None and n < 2:
             return replace(self, n=n, reason="")
         command = f"; rerun `{self.claim.command}`" if self.claim.command else ""
         return replace(self, n=n, reason=f"per-seed values not recorded in {where}{command}")
@@ -142,30 +144,24 @@ def ratio(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:
 
 # ------------------------------------------------------------------------------------------- markdown
 CLAIMS_HEADING = "## Claims and verdicts"
-_CLAIM_ROW = re.compile(
-    r"^\| (?P<claim>.+?) \| (?P<verdict>holds|contradicts|inconclusive[^|]*?) \| ", re.MULTILINE
-)
+_CLAIM_LINE = re.compile(r"^- (?P<claim>.+?): \*\*(?P<verdict>[^*]+)\*\*", re.MULTILINE)
 
 
 def markdown(verdicts: Sequence[Verdict]) -> list[str]:
-    """The claims section of a table's markdown (one row per claim)."""
-    lines = [
+    """The claims section of a table's markdown (one line per claim)."""
+    return [
         CLAIMS_HEADING,
         "",
         f"Verdicts: {CONFIDENCE:.0%} t-interval over seeds (paired by seed where two arms are compared); *holds* when "
         "the interval lies wholly on the claimed side, *contradicts* when wholly on the other, else *inconclusive*.",
         "",
-        "| Claim | Verdict | Estimate [95 % CI] | Of |",
-        "|---|---|---|---|",
+        *(f"- {v.claim.text}: **{v.label}** — {v.interval} ({v.measure or '–'})" for v in verdicts),
     ]
-    for v in verdicts:
-        lines.append(f"| {v.claim.text} | {v.label} | {v.interval} | {v.measure or '–'} |")
-    return lines
 
 
 def parse_claims(text: str) -> list[tuple[str, str]]:
-    """(claim, verdict label) of every claim row in a table's markdown (what the results index lists)."""
+    """(claim, verdict label) of every claim line in a table's markdown (what the results index lists)."""
     if CLAIMS_HEADING not in text:
         return []
     section = text.split(CLAIMS_HEADING, 1)[1]
-    return [(m["claim"], m["verdict"].strip()) for m in _CLAIM_ROW.finditer(section)]
+    return [(m["claim"], m["verdict"].strip()) for m in _CLAIM_LINE.finditer(section)]
