@@ -28,7 +28,18 @@ from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
 from compresslab.rnnpool.models import mobilenetv2
 from compresslab.srnet.masks import pruned_count, target_linears
-from compresslab.tables.common import Run, Table, collect_runs, fmt_mean_std, mean_std, metric_values, missing
+from compresslab.tables.common import (
+    Run,
+    RunSource,
+    Table,
+    fmt_mean_std,
+    mean_std,
+    metric_values,
+    missing,
+    per_seed,
+    table_runs,
+)
+from compresslab.tables.verdict import Claim, against, paired, ratio
 
 SOURCE = "compresslab cross-method experiments (no paper has them)"
 COMMAND = "bash scripts/reproduce_cross.sh"
@@ -80,13 +91,16 @@ def _fmt_count(value: int) -> str:
     return f"{value / 1e6:.3f}M" if value >= 1e6 else f"{value / 1e3:.1f}K"
 
 
-def _reduced(log_dir: str | Path, table: str) -> Callable[[str], list[Run]]:
+def _reduced(log_dir: str | Path | RunSource, table: str) -> Callable[[str], list[Run]]:
     """row -> the reduced-scale runs of ``table`` with ``paper.row == row``."""
-    runs = [r for r in collect_runs(log_dir, table) if r.get("paper.scale") == "reduced"]
+    runs = [r for r in table_runs(log_dir, table) if r.get("paper.scale") == "reduced"]
     return lambda row: [r for r in runs if r.get("paper.row") == row]
 
 
-def cross_table(log_dir: str | Path) -> Table:
+ACC = "Test acc % (mean ± std)"
+
+
+def cross_table(log_dir: str | Path | RunSource) -> Table:
     cross = _reduced(log_dir, "cross_methods")
     table2 = _reduced(log_dir, "rnnpool_table2")
     heatmap = _reduced(log_dir, "learngene_heatmap")
@@ -94,14 +108,18 @@ def cross_table(log_dir: str | Path) -> Table:
         "cross_methods",
         "Cross-method experiments: RNNPool × HPM-KD, learngene × PDC, learngene × SRNet (reduced scale)",
         SOURCE,
-        ["Experiment", "Model", "Training", "Params", "MAdds", "Peak RAM", "Test acc % (mean ± std)"],
+        ["Experiment", "Model", "Training", "Params", "MAdds", "Peak RAM", ACC],
         label_columns=3,
+        rerun=COMMAND,
+        run_note_prefixes=("rnnpool_hpmkd:", "learngene_pdc:"),
     )
+    arms: dict[tuple[str, str, str], dict[int, float]] = {}  # row labels -> per-seed test accuracy
 
     def add(
         exp: str, model: str, training: str, params: str, counts: tuple, runs: list[Run], cmd: str
     ) -> float:
         accs = metric_values(runs)
+        arms[(exp, model, training)] = per_seed(runs)
         table.rows.append(
             [
                 exp,
@@ -236,6 +254,33 @@ def cross_table(log_dir: str | Path) -> Table:
         ls,
     )
 
+    # hypotheses of these experiments (no paper states them): distillation helps the compressed student
+    tests = [
+        ("rnnpool_hpmkd", "MobileNetV2-0.5-RNNPool", "HPM-KD (PDC off) from the base, Adam, 30 ep",
+         "CE from scratch, SGD 0.05, 30 ep", "HPM-KD student > the same RNNPool net trained from scratch"),
+        ("rnnpool_hpmkd", "MobileNetV2-0.5-RNNPool", "HPM-KD (PDC off) from the base, Adam, 30 ep",
+         "Hinton KD from the base, Adam, 30 ep", "HPM-KD student > Hinton-KD student (RNNPool net)"),
+        ("learngene_pdc", "ViT L=2 from 6 learngenes", "HPM-KD, learngene chain 6→4→3→2, 8 ep",
+         "Hinton KD from L=6, 8 ep", "HPM-KD with a learngene chain > Hinton KD (L=2 ViT)"),
+        ("learngene_pdc", "ViT L=2 from 6 learngenes", "HPM-KD, learngene chain 6→4→3→2, 8 ep",
+         "CE fine-tune, 8 ep", "HPM-KD with a learngene chain > plain fine-tuning (L=2 ViT)"),
+    ]  # fmt: skip
+    for exp, model, a, b, text in tests:
+        claim = Claim(f"{exp}: {text}", (((exp, model, a), ACC), ((exp, model, b), ACC)), COMMAND)
+        table.verdicts.append(paired(claim, arms[(exp, model, a)], arms[(exp, model, b)]))
+    dense = ("learngene_srnet", "ViT L=6 from 6 learngenes, dense", "CE fine-tune (all weights), 8 ep")
+    masked = (
+        "learngene_srnet",
+        f"same ViT, SRNet masks s={SRNET_SPARSITY}",
+        "CE mask training (scores + head), 8 ep",
+    )
+    claim = Claim(
+        f"learngene_srnet: SRNet masks at {SRNET_SPARSITY:.0%} sparsity keep ≥ 95 % of the dense ViT's accuracy "
+        "(SRNet's ≥ 95 % ID claim on a learngene ViT)",
+        ((masked, ACC), (dense, ACC)),
+        COMMAND,
+    )
+    table.verdicts.append(against(claim, ratio(arms[masked], arms[dense]), 95.0))
     table.notes += [
         "Data: rnnpool_hpmkd on cluttered digits 48² (10 classes, conf/data/cluttered_digits.yaml); the learngene "
         "rows on digits 5-9 at 16² (conf/data/digits_downstream.yaml), learngenes from the ICT chain on digits 0-4 "
