@@ -40,6 +40,8 @@ def run_entry_point(hydra_main: Callable[[], Any]) -> None:
     anything else is a bug and keeps its traceback.
     """
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    # W&B: no per-run history / summary / sync banner on the console (WANDB_QUIET=false brings it back)
+    os.environ.setdefault("WANDB_QUIET", "true")
     try:
         hydra_main()
     except Exception as e:
