@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 
-from compresslab.tables import TABLES
+from compresslab.tables import TABLES, cli
+from compresslab.tables.cli import main as table_main
 from compresslab.tables.cli import write_index
-from compresslab.tables.common import Table, cell_kind, parse_cell_counts
+from compresslab.tables.common import Table, cell_kind, keep_committed, parse_cell_counts
 from compresslab.tables.verdict import Claim, against, paired, parse_claims, ratio, t_interval
 from compresslab.tables.verdict import markdown as verdict_markdown
+from compresslab.utils.hydra_app import PROJECT_ROOT
 
 
 def test_cell_kinds_follow_header_and_content():
@@ -118,3 +124,121 @@ def test_claims_round_trip_through_the_markdown_and_unrecorded_cells():
         "inconclusive (n=3; per-seed values not recorded in results/t.csv; rerun `bash x.sh`)"
     )
     assert verdicts[1].unrecorded(1, "results/t.csv").label == "inconclusive (n=1)"
+
+
+# --------------------------------------------------------------------------- results are never destroyed
+def _run(root: Path, name: str, seed: int, acc: float, **extra: object) -> None:
+    """A fake ICT run with 2 learngenes (reduced scale) under ``root/name``."""
+    run = root / name
+    run.mkdir(parents=True)
+    cfg = {
+        "seed": seed,
+        "paper": {"table": "learngene_ict", "scale": "reduced", "row": "ict/chebyshev/2"},
+        "model": {"net": {"active": 2}},
+        **extra,
+    }
+    (run / "metrics.json").write_text(json.dumps({"metrics": {"test/acc": acc}, "config": cfg}))
+
+
+def _ict_cell(results: Path) -> str:
+    line = next(
+        ln for ln in (results / "learngene_ict.md").read_text().splitlines() if ln.startswith("| ICT 2 /")
+    )
+    return line.split(" | ")[-1].rstrip(" |")
+
+
+def test_debug_runs_are_skipped_and_records_keep_real_runs_when_logs_are_gone(tmp_path, capsys):
+    logs, results = tmp_path / "logs", tmp_path / "results"
+    _run(logs, "real1", 1, 0.90)
+    _run(logs, "real2", 2, 0.80)
+    _run(logs, "fdr", 1, 0.10, trainer={"fast_dev_run": True})  # a fast-dev-run beside the real runs
+    _run(logs, "dbg", 3, 0.20, task_name="debug")
+    assert (
+        table_main(["learngene_ict", "--quiet", "--log-dir", str(logs), "--results-dir", str(results)]) == 0
+    )
+    assert _ict_cell(results) == "85.0 ± 7.1 (n=2)"  # the two real runs only
+    md = (results / "learngene_ict.md").read_text()
+    assert "Skipped 2 non-real run(s)" in md
+    records = json.loads((results / "learngene_ict.runs.json").read_text())["runs"]
+    assert sorted((r["run"], r["config"]["seed"], r["metrics"]["test/acc"]) for r in records) == [
+        ("real1", 1, 0.90),
+        ("real2", 2, 0.80),
+    ]
+    # the logs are gone: the records rebuild the same cell (and the skipped-run note goes with the debug runs)
+    assert (
+        table_main(
+            ["learngene_ict", "--quiet", "--log-dir", str(tmp_path / "none"), "--results-dir", str(results)]
+        )
+        == 0
+    )
+    assert _ict_cell(results) == "85.0 ± 7.1 (n=2)"
+    # a rerun of seed 2 supersedes its record instead of adding a third value
+    shutil.rmtree(logs)
+    _run(logs, "rerun2", 2, 0.70)
+    assert (
+        table_main(["learngene_ict", "--quiet", "--log-dir", str(logs), "--results-dir", str(results)]) == 0
+    )
+    assert _ict_cell(results) == "80.0 ± 14.1 (n=2)"
+
+
+def test_cells_without_runs_keep_their_committed_value_and_say_so(tmp_path):
+    claim = Claim("A ≥ B", cells=((("a",), "Ours"), (("b",), "Ours")), command="bash run.sh")
+
+    def build() -> Table:
+        table = Table("t", "t", "s", ["Row", "Paper", "Ours", "Params"], rerun="bash run.sh")
+        table.rows = [
+            ["a", "1.0", "missing: `bash run.sh`", "–"],
+            ["b", "2.0", "missing: `bash run.sh`", "7"],
+        ]
+        table.verdicts = [paired(claim, {}, {})]
+        return table
+
+    committed = Table("t", "t", "s", ["Row", "Paper", "Ours", "Params"])
+    committed.rows = [["a", "9.9", "50.0 ± 1.0 (n=3)", "12"], ["b", "9.9", "40.0 ± 2.0 (n=3)", "8"]]
+    committed.write(tmp_path)
+    table = build()
+    assert keep_committed(table, tmp_path) == 3
+    assert table.rows == [
+        ["a", "1.0", "50.0 ± 1.0 (n=3) †", "12 †"],  # the paper's column is computed, never kept
+        ["b", "2.0", "40.0 ± 2.0 (n=3) †", "7"],  # a value the build computed stays
+    ]
+    assert table.verdicts[0].label == (
+        "inconclusive (n=3; per-seed values not recorded in results/t.csv; rerun `bash run.sh`)"
+    )
+    assert any(note.startswith("† 3 cell(s) kept from the committed results/t.csv") for note in table.notes)
+    table.write(tmp_path)
+    again = build()  # a second regeneration keeps the same cells, marked once
+    keep_committed(again, tmp_path)
+    assert again.markdown() == table.markdown()
+
+
+def test_a_table_that_would_lose_trained_cells_is_not_written_without_overwrite(
+    tmp_path, monkeypatch, capsys
+):
+    def build(source: object) -> Table:
+        return Table("t", "t", "s", ["Row", "Renamed ours"], rows=[["a", "missing: `bash run.sh`"]])
+
+    monkeypatch.setattr(cli, "TABLES", {"t": (build, "somewhere")})
+    committed = Table("t", "t", "s", ["Row", "Ours"], rows=[["a", "50.0 ± 1.0 (n=3)"]])
+    committed.write(tmp_path)
+    before = (tmp_path / "t.md").read_text()
+    args = ["t", "--quiet", "--log-dir", str(tmp_path / "none"), "--results-dir", str(tmp_path)]
+    assert table_main(args) == 1
+    assert "t (1 trained cells committed, 0 now)" in capsys.readouterr().err
+    assert (tmp_path / "t.md").read_text() == before
+    assert table_main([*args, "--overwrite"]) == 0
+    assert "missing: `bash run.sh`" in (tmp_path / "t.md").read_text()
+
+
+@pytest.mark.slow
+def test_regenerating_every_table_without_logs_leaves_the_committed_results_byte_identical(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(PROJECT_ROOT / "results", results)
+    before = {p.name: p.read_bytes() for p in results.iterdir()}
+    assert (
+        table_main(["all", "--quiet", "--log-dir", str(tmp_path / "empty"), "--results-dir", str(results)])
+        == 0
+    )
+    after = {p.name: p.read_bytes() for p in results.iterdir()}
+    assert sorted(after) == sorted(before)
+    assert [name for name in before if after[name] != before[name]] == []
