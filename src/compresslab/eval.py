@@ -9,6 +9,7 @@ to ``metrics.json`` in the evaluation's own run directory (never the trained run
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,15 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         taken = use_run_config(cfg, run, _command_line())
         if taken:
             log.info(f"{' and '.join(taken)} from the run's own config: {run / 'config_resolved.yaml'}")
+    log.info(f"Evaluating {ckpt} | {cfg.paths.output_dir}")
     write_resolved_config(cfg.paths.output_dir, cfg)
     objs = build(cfg)
     trainer, model, datamodule = objs["trainer"], objs["model"], objs["datamodule"]
     measures = measure_run(cfg, model, datamodule) if trainer.is_global_zero else {}
-    trainer.test(model=model, datamodule=datamodule, ckpt_path=ckpt, weights_only=cfg.weights_only)
+    with warnings.catch_warnings():  # Lightning's advice for resuming training does not apply to a test
+        warnings.filterwarnings("ignore", message=".*callbacks used to create the checkpoint.*")
+        warnings.filterwarnings("ignore", message=".*The dirpath has changed from.*")
+        trainer.test(model=model, datamodule=datamodule, ckpt_path=ckpt, weights_only=cfg.weights_only)
     metrics = dict(trainer.callback_metrics)
     if trainer.is_global_zero:
         extra = {"checkpoint": str(ckpt), "evaluated_run": str(run) if run else None}

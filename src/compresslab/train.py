@@ -33,6 +33,7 @@ from compresslab.utils.task import (
     get_metric_value,
     instantiate_callbacks,
     instantiate_loggers,
+    log_run_line,
     print_test_accuracies,
     task_wrapper,
     write_resolved_config,
@@ -173,6 +174,7 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     except FinishedRun as done:
         log.info(str(done))
         return dict(done.summary.get("metrics") or {}), {}
+    log_run_line(cfg)
     if rank_zero_only.rank == 0:
         write_resolved_config(cfg.paths.output_dir, cfg)
     objs = build(cfg)

@@ -93,17 +93,20 @@ def _finish_wandb() -> None:
 
 
 def apply_extras(cfg: DictConfig) -> None:
-    """Before a job: silence known noise (``extras.ignore_warnings``), say what runs and where, print the config
-    tree only when asked (``extras.print_config=true``; it is always in ``config_resolved.yaml``)."""
+    """Before a job: silence known noise (``extras.ignore_warnings``), print the config tree only when asked
+    (``extras.print_config=true``; it is always in ``config_resolved.yaml``)."""
     extras = cfg.get("extras") or {}
     if extras.get("ignore_warnings"):
         silence_known_warnings()
     if extras.get("print_config"):
         print_config_tree(cfg, resolve=True)
-    if cfg.get("data") is not None and cfg.get("model") is not None:
-        reasons = debug_reasons(cfg)
-        kind = f"not a real run ({', '.join(reasons)}): tables skip it" if reasons else "real run"
-        log.info(f"{config_summary(cfg)} | {kind} | {cfg.paths.output_dir}")
+
+
+def log_run_line(cfg: DictConfig) -> None:
+    """One line saying what runs, whether tables will count it, and where it writes."""
+    reasons = debug_reasons(cfg)
+    kind = f"not a real run ({', '.join(reasons)}): tables skip it" if reasons else "real run"
+    log.info(f"{config_summary(cfg)} | {kind} | {cfg.paths.output_dir}")
 
 
 def silence_known_warnings() -> None:
