@@ -7,8 +7,9 @@ md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
 nb.cells = [
     md("""# compresslab — results review
 
-Reads exactly what `compresslab-table` reads: the `metrics.json` of every run under the log directory (runs say
-which paper table and row they feed through their `paper:` config node) and the generated files under `results/`.
+Reads exactly what `compresslab-table` reads: the `metrics.json` of every real run under the log directory (runs say
+which paper table and row they feed through their `paper:` config node; debug runs are skipped) and the generated
+files under `results/`, whose index lists every paper claim with its verdict.
 Run the reproduction scripts first (`bash scripts/reproduce_*.sh`), or point `COMPRESSLAB_LOG_DIR` at a copy of
 someone else's `logs/`. Executed headless by `tests/test_notebook.py`, so it never rots."""),
     code("""import io
@@ -18,8 +19,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Image, Markdown, display
 
-from compresslab.tables import TABLES, collect_runs
-from compresslab.tables.common import mean_std
+from compresslab.tables import TABLES
+from compresslab.tables.common import mean_std, table_runs
 from compresslab.utils.hydra_app import PROJECT_ROOT
 
 LOG_DIR = Path(os.environ.get("COMPRESSLAB_LOG_DIR", PROJECT_ROOT / "logs"))
@@ -39,7 +40,7 @@ display(Markdown(index.read_text() if index.exists() else "_no results/README.md
     md("## Trained cells as plots"),
     code("""def accuracy_by(table, key):
     groups = {}
-    for run in collect_runs(LOG_DIR, table):
+    for run in table_runs(LOG_DIR, table):  # real runs only: debug / fast-dev-run runs are skipped
         acc = run.metric("test/acc")
         if acc is not None:
             groups.setdefault(key(run), []).append(100 * acc)
@@ -72,8 +73,16 @@ if panels:
     display(Image(data=buf.getvalue()))
 else:
     print("no trained runs under", LOG_DIR)"""),
-    md("## Figures written by the tables"),
-    code("""pngs = sorted(RESULTS.glob("*.png"))
+    md("""## Accuracy vs cost (Pareto)
+
+Accuracy (mean ± std over seeds) against MAdds and analytic peak RAM for the trained models of a table
+(`<table>_pareto.png`, written by `compresslab-table`); the dashed line is the Pareto front."""),
+    code("""paretos = sorted(RESULTS.glob("*_pareto.png"))
+for png in paretos:
+    display(Markdown(f"**{png.stem}**"), Image(filename=str(png)))
+print(f"{len(paretos)} Pareto figure(s)")"""),
+    md("## Other figures written by the tables"),
+    code("""pngs = sorted(p for p in RESULTS.glob("*.png") if not p.stem.endswith("_pareto"))
 for png in pngs:
     display(Markdown(f"**{png.stem}**"), Image(filename=str(png)))
 print(f"{len(pngs)} figure(s)")"""),

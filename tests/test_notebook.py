@@ -30,6 +30,7 @@ def test_review_notebook_executes_and_shows_runs(tmp_path, monkeypatch):
         table_main(
             [
                 "learngene_ict",
+                "learngene_init",
                 "--quiet",
                 "--log-dir",
                 str(tmp_path / "logs"),
@@ -53,6 +54,8 @@ def test_review_notebook_executes_and_shows_runs(tmp_path, monkeypatch):
     assert "87.5 ± 0.0 (n=1)" in text  # the ICT table's 2-learngene cell, from the run above
     assert "not generated yet — `compresslab-table rnnpool_table1`" in text
     assert "image/png" in text  # the plot of that run
+    assert "**learngene_init_pareto**" in text and "1 Pareto figure(s)" in text
+    assert "ICT accuracy rises with the number of learngenes" in text  # the claims, in the index and the table
     assert not any(
         o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )
