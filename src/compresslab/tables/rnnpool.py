@@ -158,8 +158,9 @@ def table1(log_dir: str | Path) -> Table:
         "literally, with W·x per pipeline and RNN2's projection per sweep, would be 49.3M). Base networks have no "
         "such block: both columns are equal.",
         "Which schedule the paper's numbers imply: neither for the RNNPool rows. Its base rows equal our whole-map "
-        "count (MobileNetV2 0.30G), and its RNNPool rows sit below our whole-map count (ResNet18-RNNPool 0.95G vs "
-        "1.05G; the patch-by-patch recomputation of its 7×7 stem alone would add 0.32G), i.e. the paper counts the stem once "
+        "count (MobileNetV2 0.30G), and four of its five RNNPool rows sit below our whole-map count (ResNet18-RNNPool "
+        "0.95G vs 1.05G; the patch-by-patch recomputation of its 7×7 stem alone would add 0.32G; EfficientNet-B0-RNNPool "
+        "falls between the two schedules), i.e. the paper counts the stem once "
         "— while its peak RAM assumes the stem is never held whole. Its RNNPool layer itself is ~10–13M for "
         "MobileNetV2-RNNPool (Table 18's GRU/LSTM deltas, rnnpool.md §5.1), below both our 22.3M and 33.6M.",
         f"GoogLeNet is torchvision's (timm has none) without its two auxiliary classifiers: {measure('googlenet').params_m:.2f}M "
