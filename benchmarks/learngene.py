@@ -8,7 +8,7 @@ Usage::
 1. **Train step** (forward + backward + AdamW step): ``LearngeneViT`` (N learngenes, all trainable: the costliest
    phase) vs ``timm.create_model`` of the same architecture. The learngene model composes every block's weights
    once per step (an [L, N] × [N, P] product per parameter tensor) and runs the unmodified timm forward with them.
-   Target: ratio ≤ 1.10.
+   Target: ratio ≤ 1.10. With ``--amp`` the composition itself runs in fp32 (autocast off) and the blocks in bf16.
 2. **Recomposition** of DeiT-B (12 learngenes → 12 layers, ``free``), timed against building a DeiT-B with
    ``timm.create_model`` in the same run (the reference a user would otherwise pay). Target: ≤ 1 s on CPU.
 
