@@ -40,7 +40,6 @@ import os
 import random
 import re
 import sqlite3
-import tempfile
 import time
 import uuid
 import warnings
@@ -53,7 +52,7 @@ import torch
 from torch import nn
 
 from compresslab.utils.errors import ConfigError, DataError
-from compresslab.utils.io import _jsonable
+from compresslab.utils.io import _jsonable, atomic_write_bytes
 
 T = TypeVar("T")
 
@@ -200,20 +199,6 @@ def _to_json(field: str, value: object) -> str:
             f"pass {field} as a dict, e.g. {{'name': value}}.",
         )
     return json.dumps(_jsonable(dict(value)), sort_keys=True, allow_nan=False)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder + ``os.replace``: readers see old or new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_text(path: Path) -> str | None:
@@ -460,8 +445,8 @@ class SharedOptimizationMemory:
         digest = hashlib.sha256(data).hexdigest()
         path.parent.mkdir(parents=True, exist_ok=True)
         # the hash goes first: a reader that sees the new data always finds its hash already in place
-        _atomic_write_bytes(self._hash_path(path), (digest + "\n").encode())
-        _atomic_write_bytes(path, data)
+        atomic_write_bytes(self._hash_path(path), (digest + "\n").encode())
+        atomic_write_bytes(path, data)
 
         def index_and_evict(con: sqlite3.Connection) -> list[tuple[str, str]]:
             now = self._now(con)
