@@ -508,3 +508,25 @@ def test_ict_phase_under_ddp_equals_single_process(tmp_path):
         metrics[name] = json.loads((out / "metrics.json").read_text())["metrics"]
     for key in ("val/loss", "test/loss", "test/acc"):
         assert metrics["ddp"][key] == pytest.approx(metrics["single"][key], abs=1e-4), key
+
+
+def test_learngene_configs_train_with_deit_weight_decay_groups(tmp_path):
+    """model=learngene/* hands the optimiser DeiT's groups: the 1-D parameters, pos_embed and cls_token undecayed."""
+    import hydra
+
+    from tests.conftest import compose_cfg
+
+    cfg = compose_cfg(
+        "train", ["logger=none", "experiment=learngene/reduced_ict_phase1", "model.teacher=null"], tmp_path
+    )
+    module = hydra.utils.instantiate(cfg.model)
+    optimizer = module.configure_optimizers()
+    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    names = {id(p): n for n, p in module.named_parameters()}
+    decay = {names[id(p)] for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"]}
+    no_decay = {names[id(p)] for g in optimizer.param_groups if g["weight_decay"] == 0 for p in g["params"]}
+    assert {g["weight_decay"] for g in optimizer.param_groups} == {0.0, cfg.model.optimizer.weight_decay}
+    assert any("pos_embed" in n for n in no_decay) and any("cls_token" in n for n in no_decay)
+    assert all(module.get_parameter(n).ndim > 1 for n in decay)
+    trainable = {n for n, p in module.named_parameters() if p.requires_grad}
+    assert decay | no_decay == trainable and not decay & no_decay

@@ -33,7 +33,7 @@ class ClassifierModule(LightningModule):
     """
 
     #: constructor arguments kept out of ``hparams`` (modules and callables; also in subclasses' ``__init__``)
-    hparams_ignore: tuple[str, ...] = ("net", "optimizer", "scheduler", "mixup")
+    hparams_ignore: tuple[str, ...] = ("net", "optimizer", "scheduler", "mixup", "param_groups")
 
     def __init__(
         self,
@@ -45,6 +45,7 @@ class ClassifierModule(LightningModule):
         label_smoothing: float = 0.0,
         compile: bool = False,
         mixup: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
+        param_groups: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
     ) -> None:
         super().__init__()
         # plain values only in checkpoints (weights_only=True loading): the net and callables are not hparams
@@ -53,6 +54,7 @@ class ClassifierModule(LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.mixup = mixup
+        self.param_groups = param_groups
         self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         # The training-step metrics never make the host wait for the device: argument validation (labels are
         # validated when the data is read) and the NaN check (a NaN loss then shows as NaN) each cost a GPU sync
@@ -153,8 +155,18 @@ class ClassifierModule(LightningModule):
             return
         super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
+    def optimizer_groups(self) -> list[torch.nn.Parameter] | list[dict[str, Any]]:
+        """The trainable parameters as the optimiser receives them (``param_groups`` applied to ``net``)."""
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        if self.param_groups is None:
+            return trainable
+        groups = [g for g in self.param_groups(self.net) if g["params"]]
+        grouped = {id(p) for g in groups for p in g["params"]}
+        rest = [p for p in trainable if id(p) not in grouped]
+        return groups + ([{"params": rest}] if rest else [])
+
     def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
+        optimizer = self.optimizer_factory(params=self.optimizer_groups())
         if self.scheduler_factory is None:
             return optimizer
         return {

@@ -68,6 +68,7 @@ class DistillationModule(ClassifierModule):
         label_smoothing: float = 0.0,
         compile: bool = False,
         mixup: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None,
+        param_groups: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
     ) -> None:
         if temperature <= 0:
             raise ConfigError("model.temperature", temperature, "a number > 0", "set model.temperature=1.0.")
@@ -79,7 +80,15 @@ class DistillationModule(ClassifierModule):
                 "e.g. kd_weight=1 ce_weight=1.",
             )
         super().__init__(
-            net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile, mixup
+            net,
+            num_classes,
+            optimizer,
+            scheduler,
+            scheduler_interval,
+            label_smoothing,
+            compile,
+            mixup,
+            param_groups=param_groups,
         )
         if teacher is not None:
             teacher.eval().requires_grad_(False)
