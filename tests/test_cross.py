@@ -231,6 +231,17 @@ def test_cross_table_cells(tmp_path):
         == "missing: `compresslab-train -m experiment=cross/rnnpool_hpmkd model.method=hpmkd seed=1,2,3`"
     )
     assert len(table.rows) == 10
+    # the masked ViT against its dense reference (the L=6 learngene fine-tune): per-seed ratio vs 95 %
+    for seed, acc in ((1, 0.52), (2, 0.71), (3, 0.80)):
+        _fake_run(tmp_path, f"heat/s{seed}", "learngene_heatmap", "learngene/free/L6/k6", seed, acc)
+    _fake_run(tmp_path, "cross/s3", "cross_methods", "learngene_srnet/s0.5", 3, 0.78)
+    verdicts = cross_tables.cross_table(tmp_path).verdicts
+    masks = next(v for v in verdicts if v.claim.text.startswith("learngene_srnet"))
+    # per-seed ratios 0.5/0.52, 0.7/0.71, 0.78/0.80 = 96.15, 98.59, 97.50 %: mean 97.41, sd 1.22, n 3
+    assert masks.n == 3 and masks.mean == pytest.approx(97.415, abs=1e-3)
+    assert masks.low == pytest.approx(94.38, abs=0.01) and masks.label == "inconclusive (n=3)"
+    hpmkd_claims = [v for v in verdicts if v.claim.text.startswith("rnnpool_hpmkd")]
+    assert len(hpmkd_claims) == 2 and all(v.label == "inconclusive (n=0; no runs)" for v in hpmkd_claims)
 
 
 @pytest.mark.parametrize("name", ["rnnpool_hpmkd", "learngene_pdc", "learngene_srnet"])

@@ -155,8 +155,12 @@ def markdown(verdicts: Sequence[Verdict]) -> list[str]:
         f"Verdicts: {CONFIDENCE:.0%} t-interval over seeds (paired by seed where two arms are compared); *holds* when "
         "the interval lies wholly on the claimed side, *contradicts* when wholly on the other, else *inconclusive*.",
         "",
-        *(f"- {v.claim.text}: **{v.label}** — {v.interval} ({v.measure or '–'})" for v in verdicts),
+        *(f"- {v.claim.text}: **{v.label}**{_estimate(v)}" for v in verdicts),
     ]
+
+
+def _estimate(verdict: Verdict) -> str:
+    return "" if verdict.interval == "–" else f" — {verdict.interval} ({verdict.measure})"
 
 
 def parse_claims(text: str) -> list[tuple[str, str]]:
