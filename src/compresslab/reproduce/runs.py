@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,13 @@ class PlannedRun:
     row: str
     identity: str
     config: dict[str, Any]
+    #: the overrides that tell it from the other runs of its stage (its sweeps and <variables>)
+    varying: list[str] = field(default_factory=list)
     finding: Finding | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.stage.name}: {' '.join(o for o in self.overrides if not o.startswith('experiment='))}"
+        return f"{self.stage.name}: {' '.join(self.varying) or '(one run)'}"
 
 
 @dataclass
@@ -150,6 +152,7 @@ def plan_runs(plan: Plan, settings: Settings) -> list[PlannedRun]:
                         row=str(paper.get("row") or ""),
                         identity=config_hash(config),
                         config=config,
+                        varying=[overrides[i] for i in naming],
                     )
                 )
     return runs
@@ -171,4 +174,5 @@ def _timed_run(plan: Plan, stage: Stage, line: list[str], settings: Settings) ->
         row=stage.timed.row,
         identity=hashlib.sha256(json.dumps(identity_of, sort_keys=True).encode()).hexdigest()[:12],
         config={"paper": {"name": plan.paper}},
+        varying=[o for o, raw in zip(line, stage.run) if "<" in raw or "," in raw],
     )
