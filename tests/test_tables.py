@@ -185,7 +185,10 @@ def test_cells_without_runs_keep_their_committed_value_and_say_so(tmp_path):
     claim = Claim("A ≥ B", cells=((("a",), "Ours"), (("b",), "Ours")), command="bash run.sh")
 
     def build() -> Table:
-        table = Table("t", "t", "s", ["Row", "Paper", "Ours", "Params"], rerun="bash run.sh")
+        # a run-note prefix that a claim line also starts with: only the Notes section is kept from
+        table = Table(
+            "t", "t", "s", ["Row", "Paper", "Ours", "Params"], rerun="bash run.sh", run_note_prefixes=("A ≥",)
+        )
         table.rows = [
             ["a", "1.0", "missing: `bash run.sh`", "–"],
             ["b", "2.0", "missing: `bash run.sh`", "7"],

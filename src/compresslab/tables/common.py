@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compresslab.tables.verdict import Verdict
+from compresslab.tables.verdict import CLAIMS_HEADING, Verdict
 from compresslab.tables.verdict import markdown as claims_markdown
 from compresslab.utils.io import atomic_write_text
 from compresslab.utils.run_kind import is_real_run
@@ -384,11 +384,9 @@ def keep_committed(table: Table, results_dir: Path) -> int:
     if not kept:
         return 0
     committed_md = results_dir / f"{table.name}.md"
-    old_notes = (
-        [ln[2:] for ln in committed_md.read_text().splitlines() if ln.startswith("- ")]
-        if committed_md.exists()
-        else []
-    )
+    # the committed notes: the "- " lines above the claims section
+    notes = committed_md.read_text().split(CLAIMS_HEADING, 1)[0] if committed_md.exists() else ""
+    old_notes = [ln[2:] for ln in notes.splitlines() if ln.startswith("- ")]
     for prefix in table.run_note_prefixes:
         if not any(note.startswith(prefix) for note in table.notes):
             table.notes += [
