@@ -55,7 +55,8 @@ def test_review_notebook_executes_and_shows_runs(tmp_path, monkeypatch):
     assert "not generated yet — `compresslab-table rnnpool_table1`" in text
     assert "image/png" in text  # the plot of that run
     assert "**learngene_init_pareto**" in text and "1 Pareto figure(s)" in text
-    assert "ICT accuracy rises with the number of learngenes" in text  # the claims, in the index and the table
+    # the claims, in the index and in the table
+    assert "ICT accuracy rises with the number of learngenes" in text
     assert not any(
         o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )

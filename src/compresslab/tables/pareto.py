@@ -67,7 +67,9 @@ def draw(points: Sequence[Point], path: Path, title: str) -> None:
     if points:
         axes[0][-1].legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     else:
-        axes[0][0].text(0.5, 0.5, "no trained cells yet", ha="center", va="center", transform=axes[0][0].transAxes)
+        axes[0][0].text(
+            0.5, 0.5, "no trained cells yet", ha="center", va="center", transform=axes[0][0].transAxes
+        )
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=110, bbox_inches="tight")
