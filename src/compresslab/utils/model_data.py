@@ -42,10 +42,10 @@ def example_input(net: nn.Module, input_shape: Sequence[int], batch_size: int = 
     """An input of ``[batch_size, *input_shape]`` of the kind ``net`` takes: token ids in its vocabulary for a
     text model, standard-normal floats otherwise."""
     shape = (batch_size, *(int(s) for s in input_shape))
+    generator = torch.Generator().manual_seed(0)  # a private stream: the run's seeded RNG is left untouched
     if takes_tokens(net):
-        generator = torch.Generator().manual_seed(0)
         return torch.randint(1, max(vocab_size(net), 2), shape, generator=generator)
-    return torch.randn(shape)
+    return torch.randn(shape, generator=generator)
 
 
 def _describe(tokens: bool, shape: Sequence[int]) -> str:
