@@ -64,7 +64,7 @@ def test_seed_sweep_with_joblib_launcher(tmp_path: Path):
 
 
 def test_optuna_search_over_a_kd_baseline(tmp_path: Path):
-    """+hparams_search=kd_optuna on HPM-KD's tabular KD baseline: 3 trials, each its own run, the best recorded."""
+    """hparams_search=kd_optuna on HPM-KD's tabular KD baseline: 3 trials, each its own run, the best recorded."""
     import yaml
 
     from tests.conftest import QUIET_CLI, compose_cfg
@@ -85,7 +85,7 @@ def test_optuna_search_over_a_kd_baseline(tmp_path: Path):
         "train",
         "experiment=hpmkd/tabular",
         "model=hpmkd/kd",
-        "+hparams_search=kd_optuna",
+        "hparams_search=kd_optuna",
         "hydra.sweeper.n_trials=3",
         "hydra.sweeper.sampler.n_startup_trials=2",
         f"hydra.sweep.dir={search}",

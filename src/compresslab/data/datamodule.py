@@ -168,10 +168,14 @@ class DataModule(LightningDataModule):
 
     def check_train_split(self, world_size: int | None = None) -> None:
         """Fail before any work when training would run no optimizer step: an empty training split, or (with
-        ``drop_last``) one smaller than a global batch. Loads the splits (``setup``)."""
+        ``drop_last``) one smaller than a global batch. Reads the splits, then leaves the DataModule as it found
+        it (loaded or not), so spawned DDP ranks load their own data exactly as without the check."""
         world_size = world_size or self.world_size
         per_device = self.per_device_batch_size(world_size)
-        size = len(self._splits().train)
+        loaded_before = self.splits is not None
+        size = len(self.loaded_splits().train)
+        if not loaded_before:
+            self.splits = None
         name = self.dataset.name
         if size == 0:
             raise ConfigError(

@@ -49,7 +49,9 @@ def example_input(net: nn.Module, input_shape: Sequence[int], batch_size: int = 
 
 
 def _describe(tokens: bool, shape: Sequence[int]) -> str:
-    return f"token ids of length {shape[0]}" if tokens and len(shape) == 1 else f"inputs of shape {list(shape)}"
+    return (
+        f"token ids of length {shape[0]}" if tokens and len(shape) == 1 else f"inputs of shape {list(shape)}"
+    )
 
 
 def check_model_fits_data(

@@ -118,12 +118,16 @@ def is_finished_real_run(summary: dict[str, Any] | None) -> bool:
     run = summary.get("run")
     if isinstance(run, dict) and "real" in run:
         return bool(run["real"])
-    return not debug_reasons(summary.get("config") or {})  # metrics.json written before runs recorded their kind
+    return not debug_reasons(
+        summary.get("config") or {}
+    )  # metrics.json written before runs recorded their kind
 
 
 def _headline(summary: dict[str, Any]) -> str:
     metrics = summary.get("metrics") or {}
-    shown = [f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k.endswith("/acc") and isinstance(v, float)]
+    shown = [
+        f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k.endswith("/acc") and isinstance(v, float)
+    ]
     return ", ".join(shown[:3]) or "no accuracy logged"
 
 
