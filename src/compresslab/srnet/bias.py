@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ import numpy as np
 import torch
 
 from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.io import atomic_torch_save
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -231,24 +231,11 @@ def fit_bias_model(
     return out, meta
 
 
-def _atomic_save(obj: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_predictions(path: str | os.PathLike, table: PredictionTable) -> Path:
     """Write a prediction file (atomically)."""
     if len(table.ids) != table.log_probs.shape[0]:
         raise ValueError(f"{len(table.ids)} ids for {table.log_probs.shape[0]} rows")
-    return _atomic_save(
+    return atomic_torch_save(
         {
             "format": FORMAT,
             "kind": table.kind,

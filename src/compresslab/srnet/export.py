@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from compresslab.srnet.masks import mask_state_dict, masks_of, realised_sparsity
 from compresslab.srnet.module import MASK_FILE
 from compresslab.srnet.nets import run_checkpoint
 from compresslab.utils.errors import ConfigError
+from compresslab.utils.io import atomic_write_text
 
 SPARSITY_FILE = "sparsity.json"
 
@@ -59,15 +59,7 @@ def load_run_module(run_dir: str | os.PathLike) -> tuple[nn.Module, Path, Any]:
 
 
 def _write_json_atomic(obj: dict, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 def _check_against_mask_file(hf: nn.Module, run_dir: Path, ckpt: Path) -> None:

@@ -46,7 +46,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from torch.nn.utils import parametrize
 
 from compresslab.srnet.topk import TopKMask, exact_topk_keep
 from compresslab.utils.errors import ConfigError
+from compresslab.utils.io import atomic_torch_save
 
 Init = Literal["hard", "soft"]
 Control = Literal["topk", "threshold"]
@@ -589,18 +589,8 @@ def mask_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_masks(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Write :func:`mask_state_dict` to ``path`` with ``torch.save`` (atomically: temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(mask_state_dict(model), f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write :func:`mask_state_dict` to ``path`` with ``torch.save`` (atomically: :func:`compresslab.utils.io.atomic_write`)."""
+    return atomic_torch_save(mask_state_dict(model), path)
 
 
 def load_mask_file(

@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from torch.utils.data import Dataset
 
 from compresslab.data.nlu.formats import TextPairs
 from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.io import atomic_torch_save
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -137,22 +137,6 @@ def _checksum(enc: Mapping[str, torch.Tensor]) -> int:
     )
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` through a temporary file in the same folder and ``os.replace`` (readers never see a
-    half-written cache, concurrent ranks writing the same key are harmless)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _read_cache(path: Path, key: str, n: int, max_length: int) -> dict[str, torch.Tensor] | None:
     """The cached encoding if ``path`` holds a complete, consistent one for ``key``; else ``None``."""
     if not path.is_file():
@@ -211,7 +195,7 @@ def encode_pairs(
         log.info(f"{tag}: token cache hit {path}")
         return cached
     enc = _tokenize(load_tokenizer(tokenizer), pairs, max_length)
-    _atomic_torch_save({"format": _CACHE_FORMAT, "key": key, **enc, "checksum": _checksum(enc)}, path)
+    atomic_torch_save({"format": _CACHE_FORMAT, "key": key, **enc, "checksum": _checksum(enc)}, path)
     log.info(f"{tag}: tokenised {len(pairs)} pairs, cached at {path}")
     return enc
 
