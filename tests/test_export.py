@@ -22,7 +22,9 @@ def _assert_onnx_equals_torch(net: torch.nn.Module, path, input_shape: tuple[int
     assert got.shape == expected.shape
     diff = (got - expected).abs().max().item()
     assert diff < ATOL, f"onnxruntime vs torch max |Δ| = {diff:.3g}"
-    assert expected.abs().max().item() > 1e-3  # not a trivially zero output
+    assert (
+        expected.abs().max().item() > 1e-5
+    )  # not a zero output (random-init EfficientNet-B0 logits are ~1e-4)
     return diff
 
 

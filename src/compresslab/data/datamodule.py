@@ -43,7 +43,7 @@ class DataModule(LightningDataModule):
             when a CUDA device is present.
         persistent_workers: keep worker processes alive between epochs (with ``num_workers > 0``), so each
             epoch does not pay the workers' start-up and the dataset's re-opening.
-        prefetch_factor: batches each worker loads ahead (``null``: PyTorch's default, 2).
+        prefetch_factor: batches each worker loads ahead (``null``: PyTorch's default, 2; unused without workers).
         seed: seed of the training-order shuffle (the epoch is added each epoch).
         drop_last: drop the last incomplete training batch (keeps DDP and single-process runs identical).
     """
@@ -73,12 +73,12 @@ class DataModule(LightningDataModule):
                 )
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ConfigError("data.num_workers", num_workers, "an integer >= 0", "set data.num_workers=0.")
-        if prefetch_factor is not None and (num_workers == 0 or prefetch_factor < 1):
+        if prefetch_factor is not None and (isinstance(prefetch_factor, bool) or prefetch_factor < 1):
             raise ConfigError(
                 "data.prefetch_factor",
                 prefetch_factor,
-                "null, or an integer >= 1 together with data.num_workers > 0",
-                "set data.prefetch_factor=null, or data.num_workers to a positive count.",
+                "null or an integer >= 1 (batches each worker loads ahead; unused with data.num_workers=0)",
+                "set data.prefetch_factor=null.",
             )
         if not isinstance(dataset, DatasetSource):
             raise ConfigError(
@@ -234,7 +234,9 @@ class DataModule(LightningDataModule):
             "num_workers": self.num_workers,
             "pin_memory": self.pin_memory,
             "persistent_workers": self.persistent_workers and self.num_workers > 0,
-            "prefetch_factor": self.prefetch_factor,
+            "prefetch_factor": self.prefetch_factor
+            if self.num_workers > 0
+            else None,  # PyTorch: workers only
             "collate_fn": self.dataset.collate_fn,
         }
 
