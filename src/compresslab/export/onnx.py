@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from compresslab.utils.errors import CompresslabError, ConfigError
+from compresslab.utils.io import atomic_path
 
 DEFAULT_OPSET = 18
 
@@ -109,19 +110,17 @@ def export_onnx(
         program = torch.onnx.export(
             net, (x,), dynamo=True, opset_version=opset, input_names=["input"], output_names=["logits"]
         )
-    tmp = out.with_suffix(".onnx.tmp")
-    program.save(str(tmp))
     diff = None
-    if check:
-        got = run_onnx(tmp, x.numpy())
-        diff = float((torch.from_numpy(got) - expected).abs().max())
-        if not diff <= atol:
-            tmp.unlink()
-            raise CompresslabError(
-                f"ONNX export of {type(net).__name__}: onnxruntime's output differs from torch's by "
-                f"{diff:.3g} > atol {atol}; nothing written to {out}. Try another --opset or report the model."
-            )
-    tmp.replace(out)  # atomic: a checked file or none
+    with atomic_path(out) as tmp:  # a checked file or none
+        program.save(str(tmp))
+        if check:
+            got = run_onnx(tmp, x.numpy())
+            diff = float((torch.from_numpy(got) - expected).abs().max())
+            if not diff <= atol:
+                raise CompresslabError(
+                    f"ONNX export of {type(net).__name__}: onnxruntime's output differs from torch's by "
+                    f"{diff:.3g} > atol {atol}; nothing written to {out}. Try another --opset or report the model."
+                )
     return ExportResult(out, tuple(x.shape), tuple(expected.shape), diff)
 
 

@@ -24,7 +24,7 @@ from torch import nn
 from compresslab.learngene.decomposition import MODES, LearngeneViT, _check_positive, recompose
 from compresslab.models.distill import load_run_net
 from compresslab.utils.errors import ConfigError
-from compresslab.utils.io import atomic_write_text
+from compresslab.utils.io import atomic_torch_save, atomic_write_text
 
 INITS = ("learngene", "random")
 
@@ -142,11 +142,7 @@ def _set_drop_path(vit: nn.Module, rate: float) -> None:
 
 def save_recomposed(model: nn.Module, path: str | Path, description: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``<path>`` (state dict, loads with ``weights_only=True``) and ``<path>.json`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp)
-    tmp.replace(path)
+    path = atomic_torch_save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, path)
     meta = path.with_name(path.name + ".json")
     atomic_write_text(meta, json.dumps(description, indent=2, sort_keys=True) + "\n")
     return path, meta

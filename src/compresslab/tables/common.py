@@ -26,7 +26,7 @@ from typing import Any
 
 from compresslab.tables.verdict import CLAIMS_HEADING, Verdict
 from compresslab.tables.verdict import markdown as claims_markdown
-from compresslab.utils.io import atomic_write_text
+from compresslab.utils.io import atomic_path, atomic_write_text
 from compresslab.utils.run_kind import is_real_run
 
 #: a header naming the paper's (or the draft's) own value: "Paper acc %", "Params M (paper)", "Draft Δ pp"
@@ -140,9 +140,8 @@ class Table:
         ]
         for draw, png in ((self.figure, f"{self.name}.png"), (self.pareto, f"{self.name}_pareto.png")):
             if draw is not None:
-                tmp = results_dir / f".{png}.tmp.png"
-                draw(tmp)
-                tmp.replace(results_dir / png)  # atomic: a reader never sees a half-written figure
+                with atomic_path(results_dir / png) as tmp:  # a reader never sees a half-written figure
+                    draw(tmp)
                 paths.append(results_dir / png)
         return paths
 

@@ -30,29 +30,45 @@ def _jsonable(obj: Any) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on a clean exit flush, ``fsync`` and ``os.replace`` it onto ``path``.
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh temporary path beside ``path``; on a clean exit ``fsync`` it and ``os.replace`` it onto ``path``.
 
     The one way this codebase writes a result: readers (tables, notebooks, a concurrent sweep job, a resumed run)
     see either the old file or the complete new one, also after a crash or a power loss; on an exception the
-    temporary file is removed and ``path`` is untouched. ``mode``: ``"wb"`` or ``"w"`` (UTF-8 text).
+    temporary file is removed and ``path`` is untouched. For writers that want a file name (matplotlib's
+    ``savefig``, ONNX's ``save``, a check that reads the file back before it counts); the others use
+    :func:`atomic_write`. The temporary name is ``.<name>.<random>.tmp``.
+
+    Example: ``with atomic_path(p) as tmp: fig.savefig(tmp, format="png")``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """:func:`atomic_path` as an open file: ``mode`` ``"wb"`` or ``"w"`` (UTF-8 text).
 
     Example: ``with atomic_write(p) as f: torch.save(obj, f)``.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write: mode {mode!r}; expected 'wb' or 'w'")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+        yield f
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
