@@ -21,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.measure import measure_model
+from compresslab.utils.checkpoint import load_checkpoint
 from compresslab.utils.config import TrainConfig, validate_targets
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import exits_on_error, prepare_hydra, run_entry_point
@@ -156,7 +157,7 @@ def training_progress(trainer: Trainer) -> dict[str, int]:
     cb = trainer.checkpoint_callback
     last = Path(cb.dirpath) / "last.ckpt" if cb is not None and getattr(cb, "dirpath", None) else None
     if step == 0 and last is not None and last.is_file():
-        state = torch.load(last, map_location="cpu", weights_only=True)
+        state = load_checkpoint(last)
         step, epoch = state["global_step"], state["epoch"] + 1
     return {"global_step": int(step), "epochs": int(epoch)}
 

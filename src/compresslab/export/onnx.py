@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from compresslab.utils.checkpoint import load_run_config
 from compresslab.utils.errors import CompresslabError, ConfigError
 from compresslab.utils.io import atomic_path
 
@@ -46,8 +47,6 @@ def load_net(source: str | Path, overrides: list[str] | None = None) -> tuple[nn
     overrides = list(overrides or [])
     path = Path(source)
     if path.is_dir():
-        from omegaconf import OmegaConf
-
         from compresslab.models.distill import load_run_net
 
         if overrides:
@@ -55,7 +54,7 @@ def load_net(source: str | Path, overrides: list[str] | None = None) -> tuple[nn
                 "overrides", overrides, "none for a run directory", "export the run as it was trained."
             )
         net = load_run_net(path)
-        cfg = OmegaConf.load(path / "config_resolved.yaml")
+        cfg = load_run_config(path)
         return net, tuple(int(v) for v in cfg.data.input_shape)
     return _net_from_config(str(source), overrides)
 

@@ -23,6 +23,7 @@ from torch import nn
 
 from compresslab.learngene.decomposition import MODES, LearngeneViT, _check_positive, recompose
 from compresslab.models.distill import load_run_net
+from compresslab.utils.checkpoint import load_checkpoint
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.io import atomic_torch_save, atomic_write_text
 
@@ -164,7 +165,7 @@ def load_recomposed(path: str | Path) -> nn.Module:
         )
     else:
         model = timm.create_model(meta["model_name"], pretrained=False, **kwargs)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.load_state_dict(load_checkpoint(path))
     return model
 
 

@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from compresslab.utils.checkpoint import read_state_dict
 from compresslab.utils.errors import ConfigError
 
 BASES = ("chebyshev", "taylor", "fourier", "legendre")
@@ -294,20 +295,6 @@ def init_gene(gene: nn.Module, how: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ checkpoints
-def read_state_dict(path: str | Path, prefix: str = "net.") -> dict[str, torch.Tensor]:
-    """A state dict from a Lightning checkpoint (keys under ``prefix``) or a plain state-dict file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            "init_from", str(path), "an existing checkpoint file", "pass <run dir>/checkpoints/last.ckpt."
-        )
-    obj = torch.load(path, map_location="cpu", weights_only=True)
-    sd = obj.get("state_dict", obj) if isinstance(obj, Mapping) else obj
-    if any(k.startswith(prefix) for k in sd):
-        sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
-    return dict(sd)
-
-
 def load_learngenes(model: LearngeneViT, source: str | Path | Mapping[str, torch.Tensor]) -> int:
     """Load the trained genes (those below the source's ``active``) and the shared parameters into ``model``.
 

@@ -19,10 +19,10 @@ from typing import Any
 import hydra
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
 from torch import nn
 
 from compresslab.models.classifier import ClassifierModule
+from compresslab.utils.checkpoint import load_checkpoint, load_run_config, strip_prefix
 from compresslab.utils.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -139,14 +139,7 @@ def load_run_net(run_dir: str | Path, checkpoint: str = "best", eval_mode: bool 
     Loaded with ``weights_only=True``.
     """
     run_dir = Path(run_dir)
-    cfg_file = run_dir / "config_resolved.yaml"
-    if not cfg_file.is_file():
-        raise ConfigError(
-            "run_dir",
-            str(run_dir),
-            "a compresslab run directory with config_resolved.yaml",
-            "pass the output directory of a finished compresslab-train run.",
-        )
+    cfg = load_run_config(run_dir)
     ckpt_dir = run_dir / "checkpoints"
     if checkpoint == "best":
         found = sorted(ckpt_dir.glob("epoch_*.ckpt"))
@@ -160,12 +153,10 @@ def load_run_net(run_dir: str | Path, checkpoint: str = "best", eval_mode: bool 
             "an existing checkpoint",
             f"choose one of {sorted(ckpt_dir.glob('*.ckpt'))}.",
         )
-    cfg = OmegaConf.load(cfg_file)
     if "init_from" in cfg.model.net:  # the checkpoint supersedes the weights the run started from
         cfg.model.net.init_from = None
     net = hydra.utils.instantiate(cfg.model.net)
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
-    net.load_state_dict({k[len("net.") :]: v for k, v in state.items() if k.startswith("net.")})
+    net.load_state_dict(strip_prefix(load_checkpoint(ckpt)["state_dict"], "net."))
     return net.eval() if eval_mode else net
 
 
