@@ -27,7 +27,7 @@ from typing import Any
 from compresslab.tables.verdict import CLAIMS_HEADING, Verdict
 from compresslab.tables.verdict import markdown as claims_markdown
 from compresslab.utils.io import atomic_path, atomic_write_text
-from compresslab.utils.run_kind import is_real_run
+from compresslab.utils.run_kind import debug_reasons, is_real_run
 
 #: a header naming the paper's (or the draft's) own value: "Paper acc %", "Params M (paper)", "Draft Δ pp"
 _PAPER_HEADER = re.compile(r"^(paper|draft)\b|\(paper\b", re.IGNORECASE)
@@ -237,9 +237,11 @@ class RunSource:
     def records_path(self, table: str) -> Path | None:
         return None if self.results_dir is None else self.results_dir / f"{table}{RECORDS_SUFFIX}"
 
-    def runs(self, table: str) -> list[Run]:
+    def runs(self, table: str, *, evaluations: bool = False) -> list[Run]:
+        """The runs of ``table`` (real runs, plus records); ``evaluations``: also evaluation-only runs
+        (``train=false`` and nothing else non-real), for tables of models that are evaluated without training."""
         fresh = collect_runs(self.log_dir, table)
-        real = [r for r in fresh if is_real_run(r.config)]
+        real = [r for r in fresh if is_real_run(r.config) or (evaluations and is_evaluation_run(r.config))]
         self.skipped[table] = len(fresh) - len(real)
         self.read.add(table)
         records = [run_record(r, self.log_dir) for r in real]
@@ -276,11 +278,18 @@ class RunSource:
         return written
 
 
-def table_runs(source: RunSource | str | Path, table: str) -> list[Run]:
-    """The runs a table counts for ``paper.table == table``: real runs only (see :class:`RunSource`)."""
+def is_evaluation_run(config: dict[str, Any]) -> bool:
+    """An evaluation-only run of real predecessors (``train=false``, no debug flag): it trained nothing, so it is
+    not a trained cell, but a table of models evaluated as they are (no extra training) counts it."""
+    return debug_reasons(config) == ["train=false"]
+
+
+def table_runs(source: RunSource | str | Path, table: str, *, evaluations: bool = False) -> list[Run]:
+    """The runs a table counts for ``paper.table == table``: real runs only (see :class:`RunSource`), plus
+    evaluation-only runs with ``evaluations`` (:func:`is_evaluation_run`)."""
     if not isinstance(source, RunSource):
         source = RunSource(Path(source))
-    return source.runs(table)
+    return source.runs(table, evaluations=evaluations)
 
 
 def skipped_note(source: RunSource) -> list[str]:
