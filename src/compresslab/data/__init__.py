@@ -2,8 +2,10 @@
 
 from compresslab.data.base import DatasetSource, Splits, stratified_split
 from compresslab.data.datamodule import DataModule
+from compresslab.data.digits import ClutteredDigits, Digits
+from compresslab.data.imagenet10 import IMAGENET10_WNIDS, ImageNet10
 from compresslab.data.tabular import SklearnTabular
-from compresslab.data.vision import IMAGENET10_WNIDS, Cifar, ClutteredDigits, Digits, ImageNet10
+from compresslab.data.vision import Cifar
 
 __all__ = [
     "IMAGENET10_WNIDS",

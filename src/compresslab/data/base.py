@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
+from compresslab.utils.errors import ConfigError
+
 
 @dataclass
 class Splits:
@@ -88,3 +90,20 @@ def stratified_split(
         remaining -= frac
         parts.append(np.sort(part))
     return [np.sort(rest), *parts]
+
+
+def check_fractions(val_fraction: float, test_fraction: float = 0.0) -> None:
+    """``val_fraction`` and ``test_fraction`` in [0, 1) with a sum below 1, else a :class:`ConfigError`."""
+    for key, v in (
+        ("data.dataset.val_fraction", val_fraction),
+        ("data.dataset.test_fraction", test_fraction),
+    ):
+        if not 0.0 <= v < 1.0:
+            raise ConfigError(key, v, "a fraction in [0, 1)", f"set {key}=0.1.")
+    if val_fraction + test_fraction >= 1.0:
+        raise ConfigError(
+            "data.dataset.val_fraction",
+            val_fraction,
+            f"val_fraction + test_fraction < 1 (test_fraction={test_fraction})",
+            "lower one of them.",
+        )
