@@ -1,18 +1,31 @@
 """Run what a reproduction is missing: skip done runs, resume partial ones from ``last.ckpt``, show progress.
 
-Each run is its own ``python -m compresslab.train`` process (output in ``<run dir>/reproduce.log``), so a killed
-reproduction loses at most the runs in flight, and those resume from their last checkpoint. A stage's runs are
-launched up to ``jobs`` at a time; a stage starts when the one before it has finished.
+Each run is its own process (output in ``<run dir>/reproduce.log``), so a killed reproduction loses at most the runs
+in flight, and those resume from their last checkpoint. A stage's runs are launched up to ``jobs`` at a time; a
+stage starts when the one before it has finished. Two launchers start that process:
+
+- ``subprocess`` (default): ``python -m compresslab.train <overrides>``, a fresh interpreter per run;
+- ``fork`` (default of ``--smoke``): this process imports :mod:`compresslab.train` once and forks a child per run
+  that calls the console script's ``main()`` with the same argv. The child is the same CLI run (Hydra's run-dir
+  callback, logging, exit codes), minus the ~10 s of importing torch and Lightning again: that dominates a
+  two-step smoke run. The parent never runs torch code, so the child starts with nothing initialised.
+
+A timed stage (its wall time is a table cell) is always a fresh ``--multirun`` subprocess.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +49,7 @@ from compresslab.utils.errors import CompresslabError
 from compresslab.utils.io import atomic_write_json
 
 LOG_FILE = "reproduce.log"
+LAUNCHERS = ("subprocess", "fork")
 NO_TABLE = "(no table: runs later stages start from)"
 
 
@@ -156,15 +170,19 @@ class Progress:
 # ------------------------------------------------------------------------------------------------- execution
 
 
-def train_command(run: PlannedRun, settings: Settings, resume: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "compresslab.train"]
+def train_args(run: PlannedRun, settings: Settings, resume: bool) -> list[str]:
+    """The ``compresslab-train`` arguments of a run (after the program name)."""
     if run.stage.timed is not None:
-        return [*cmd, "--multirun", *settings.common, *run.overrides, *settings.extra,
+        return ["--multirun", *settings.common, *run.overrides, *settings.extra,
                 f"hydra.sweep.dir={quoted(run.run_dir / 'jobs')}", "hydra.sweep.subdir=${hydra.job.num}"]  # fmt: skip
-    cmd += [*settings.common, *run.overrides, *settings.extra, f"hydra.run.dir={quoted(run.run_dir)}"]
+    args = [*settings.common, *run.overrides, *settings.extra, f"hydra.run.dir={quoted(run.run_dir)}"]
     if resume:
-        cmd.append(f"ckpt_path={quoted(run.run_dir / LAST_CKPT)}")
-    return cmd
+        args.append(f"ckpt_path={quoted(run.run_dir / LAST_CKPT)}")
+    return args
+
+
+def train_command(run: PlannedRun, settings: Settings, resume: bool) -> list[str]:
+    return [sys.executable, "-m", "compresslab.train", *train_args(run, settings, resume)]
 
 
 def _stale_aside(run_dir: Path) -> Path:
@@ -174,8 +192,13 @@ def _stale_aside(run_dir: Path) -> Path:
     return aside
 
 
-def launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> bool:
-    """Run one planned run to its end; True when it wrote its ``metrics.json``."""
+def _log_path(run: PlannedRun) -> Path:
+    return run.run_dir / LOG_FILE if run.stage.timed is None else run.run_dir.parent / f"{run.stage.name}.log"
+
+
+def _prepare(run: PlannedRun, echo: Callable[[str], None]) -> bool:
+    """Make the run dir ready for a launch (leftovers moved aside, the launch identity written); whether the launch
+    resumes from ``last.ckpt``."""
     resume = _state(run) is RunState.PARTIAL
     if run.stage.timed is not None and run.run_dir.exists():
         shutil.rmtree(run.run_dir)  # a timed sweep is redone whole: its time is one number
@@ -187,14 +210,14 @@ def launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> 
             run.run_dir / LAUNCH_FILE,
             {"config_hash": run.identity, "overrides": run.overrides, "started": datetime.now().isoformat()},
         )
-    cmd = train_command(run, settings, resume)
     echo(f"  start {run.label}" + (" (resuming from last.ckpt)" if resume else "") + f" -> {run.run_dir}")
-    start = time.monotonic()
-    log = run.run_dir / LOG_FILE if run.stage.timed is None else run.run_dir.parent / f"{run.stage.name}.log"
-    with open(log, "a") as out:
-        rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    return resume
+
+
+def _conclude(run: PlannedRun, rc: int, seconds: float, echo: Callable[[str], None]) -> bool:
+    """After the launch exited with ``rc``: a timed stage's ``metrics.json``; True when the run wrote its
+    ``metrics.json``, else the log's tail is echoed."""
     if rc == 0 and run.stage.timed is not None:
-        seconds = time.monotonic() - start
         paper = {**run.config["paper"], "table": run.table, "row": run.row}
         atomic_write_json(
             run.run_dir / METRICS_FILE,
@@ -207,15 +230,124 @@ def launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> 
         echo(f"{run.row}: {seconds:.1f} s")
     ok = rc == 0 and (run.run_dir / METRICS_FILE).is_file()
     if not ok:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+        log = _log_path(run)
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log.is_file() else ""
         echo(f"  FAILED (exit {rc}) {run.label}; log {log}:\n{tail}")
     return ok
 
 
+def launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> bool:
+    """Run one planned run to its end in a ``compresslab-train`` subprocess; True when it wrote ``metrics.json``."""
+    cmd = train_command(run, settings, _prepare(run, echo))
+    start = time.monotonic()
+    with open(_log_path(run), "a") as out:
+        rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    return _conclude(run, rc, time.monotonic() - start, echo)
+
+
+# ------------------------------------------------------------------------------------------ forked launches
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)  # sys.exit("message"), as the interpreter would
+    return 1
+
+
+def _child(args: list[str], log: Path) -> None:
+    """In a forked child: ``compresslab-train <args>`` with stdout and stderr appended to ``log``; never returns."""
+    code = 1
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        # fresh text streams on the redirected descriptors (the parent's may be a pytest capture or a pipe)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        from compresslab.train import main
+        from compresslab.utils import run_dir
+
+        run_dir._RUN_ID = None  # a launch of its own, as in a fresh process
+        sys.argv = ["compresslab-train", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+    except BaseException:  # noqa: BLE001 - the child reports and exits whatever happened
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def fork_launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> int:
+    """Start a run in a forked child (see the module docstring); returns the child's pid."""
+    import compresslab.train  # noqa: F401 - imported once here, inherited by every child
+
+    args = train_args(run, settings, _prepare(run, echo))
+    log = _log_path(run)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _child(args, log)
+    return pid
+
+
+def _run_forked(
+    runs: list[PlannedRun], settings: Settings, jobs: int, progress: Progress
+) -> list[PlannedRun]:
+    """``runs`` in forked children, ``jobs`` at a time, from this (single) thread; returns those that failed."""
+    failed: list[PlannedRun] = []
+    queue = list(runs)
+    running: dict[int, tuple[PlannedRun, float]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < max(jobs, 1):
+                run = queue.pop(0)
+                running[fork_launch(run, settings, progress.echo)] = (run, time.monotonic())
+            pid, status = os.wait()
+            if pid not in running:
+                continue
+            run, start = running.pop(pid)
+            seconds = time.monotonic() - start
+            ok = _conclude(run, os.waitstatus_to_exitcode(status), seconds, progress.echo)
+            progress.tick(run, seconds, ok)
+            if not ok:
+                failed.append(run)
+    finally:
+        for pid in running:  # interrupted: the runs in flight go too (they resume from last.ckpt next time)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in running:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    return failed
+
+
 def run_stage(
-    stage: Stage, runs: list[PlannedRun], settings: Settings, jobs: int, progress: Progress
+    stage: Stage,
+    runs: list[PlannedRun],
+    settings: Settings,
+    jobs: int,
+    progress: Progress,
+    launcher: str = "subprocess",
 ) -> list[PlannedRun]:
     """Launch ``runs`` (the stage's runs that are not done), ``jobs`` at a time; returns those that failed."""
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"launcher {launcher!r}: expected one of {LAUNCHERS}")
+    if launcher == "fork" and stage.timed is None:
+        return _run_forked(runs, settings, jobs, progress)
     failed: list[PlannedRun] = []
 
     def one(run: PlannedRun) -> None:
@@ -248,7 +380,12 @@ def fresh_start(plan: Plan, runs: list[PlannedRun], log_dir: Path, echo: Callabl
 
 
 def reproduce(
-    plan: Plan, runs: list[PlannedRun], settings: Settings, jobs: int, echo: Callable[[str], None] = print
+    plan: Plan,
+    runs: list[PlannedRun],
+    settings: Settings,
+    jobs: int,
+    echo: Callable[[str], None] = print,
+    launcher: str = "subprocess",
 ) -> None:
     """Run every run that is not done, stage by stage. Raises :class:`ReproduceError` when a stage had failures
     (the stages after it depend on it)."""
@@ -265,7 +402,7 @@ def reproduce(
         if not todo:
             continue
         echo(f"stage {stage.name}: {len(todo)} run(s)")
-        failed = run_stage(stage, todo, settings, stage.jobs or jobs, progress)
+        failed = run_stage(stage, todo, settings, stage.jobs or jobs, progress, launcher)
         if failed:
             raise ReproduceError(
                 f"stage {stage.name}: {len(failed)} run(s) failed ("
