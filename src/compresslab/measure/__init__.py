@@ -3,7 +3,7 @@
 from compresslab.measure.latency import LatencyResult, measure_latency
 from compresslab.measure.madds import MAddsResult, count_madds, countable_attention
 from compresslab.measure.peak_ram import PeakRamResult, analytic_peak_ram, register_peak_ram_rule
-from compresslab.measure.report import count_params, format_measure_table, measure_model
+from compresslab.measure.report import count_params, format_measure_table, measure_model, num_params
 
 __all__ = [
     "LatencyResult",
@@ -16,5 +16,6 @@ __all__ = [
     "format_measure_table",
     "measure_latency",
     "measure_model",
+    "num_params",
     "register_peak_ram_rule",
 ]

@@ -34,6 +34,11 @@ def count_params(model: nn.Module) -> dict[str, int]:
     return {"total": total, "trainable": trainable, "no_norm": total - norm}
 
 
+def num_params(model: nn.Module) -> int:
+    """Number of parameters, trainable or not, shared ones once: :func:`count_params`'s ``total``."""
+    return count_params(model)["total"]
+
+
 def measure_model(
     model: nn.Module,
     input_shape: Sequence[int],

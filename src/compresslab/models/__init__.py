@@ -1,15 +1,10 @@
-"""Generic LightningModules and small networks shared by the method packages."""
+"""Generic LightningModules, small networks, KD losses and LR schedules shared by the method packages."""
 
 from compresslab.models.classifier import ClassifierModule
-from compresslab.models.distill import (
-    DistillationModule,
-    find_run_dir,
-    kd_loss,
-    load_run_net,
-    load_table_run_net,
-    warmup_cosine,
-)
+from compresslab.models.distill import DistillationModule, find_run_dir, load_run_net, load_table_run_net
+from compresslab.models.kd import kd_loss, soft_kl
 from compresslab.models.nets import MLP, ConvNet
+from compresslab.models.schedules import linear_warmup_decay, warmup_cosine
 
 __all__ = [
     "MLP",
@@ -18,7 +13,9 @@ __all__ = [
     "DistillationModule",
     "find_run_dir",
     "kd_loss",
+    "linear_warmup_decay",
     "load_run_net",
     "load_table_run_net",
+    "soft_kl",
     "warmup_cosine",
 ]

@@ -7,34 +7,26 @@
   run_dir: logs/...}``; :func:`load_table_run_net` finds the run by its ``paper.table``/``paper.row``/``seed``
   (for runs of multirun sweeps, whose directories carry a time stamp). Any ``nn.Module`` factory works the same (``timm.create_model`` with ``pretrained`` or
   ``checkpoint_path`` for full-scale teachers).
+
+``kd_loss`` (:mod:`compresslab.models.kd`) and ``warmup_cosine`` (:mod:`compresslab.models.schedules`) are
+re-exported here for existing imports.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hydra
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from compresslab.models.classifier import ClassifierModule
+from compresslab.models.kd import kd_loss
+from compresslab.models.schedules import warmup_cosine
 from compresslab.utils.checkpoint import load_checkpoint, load_run_config, strip_prefix
 from compresslab.utils.errors import ConfigError
-
-log = logging.getLogger(__name__)
-
-
-def kd_loss(
-    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
-) -> torch.Tensor:
-    """τ²·KL(softmax(t/τ) ‖ softmax(s/τ)), mean over the batch: logits [B, C] each → scalar."""
-    log_p_s = F.log_softmax(student_logits / temperature, dim=-1)  # [B, C]
-    log_p_t = F.log_softmax(teacher_logits / temperature, dim=-1)  # [B, C]
-    return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature**2
 
 
 class DistillationModule(ClassifierModule):
@@ -195,20 +187,11 @@ def load_table_run_net(
     return load_run_net(find_run_dir(log_dir, table, row, seed), checkpoint)
 
 
-def warmup_cosine(
-    optimizer: torch.optim.Optimizer,
-    max_epochs: int,
-    warmup_epochs: int = 5,
-    warmup_start_factor: float = 1e-3,
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """Linear warm-up for ``warmup_epochs`` then cosine decay to 0 at ``max_epochs`` (DeiT / learngene recipe)."""
-    if warmup_epochs <= 0:
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs))
-    if warmup_epochs >= max_epochs:  # e.g. a 1-epoch smoke run of a 100-epoch recipe: warm up, then decay
-        log.warning("warmup_epochs=%d >= max_epochs=%d: using %d", warmup_epochs, max_epochs, max_epochs - 1)
-        warmup_epochs = max_epochs - 1
-        if warmup_epochs == 0:
-            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=1)
-    warm = torch.optim.lr_scheduler.LinearLR(optimizer, warmup_start_factor, 1.0, total_iters=warmup_epochs)
-    cos = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_epochs - warmup_epochs)
-    return torch.optim.lr_scheduler.SequentialLR(optimizer, [warm, cos], milestones=[warmup_epochs])
+__all__ = [
+    "DistillationModule",
+    "find_run_dir",
+    "kd_loss",
+    "load_run_net",
+    "load_table_run_net",
+    "warmup_cosine",
+]
