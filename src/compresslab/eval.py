@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.train import build, measure_run
+from compresslab.utils.checkpoint import RUN_CONFIG, load_run_config
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import exits_on_error, prepare_hydra, run_entry_point
 from compresslab.utils.logging import get_logger
@@ -39,7 +40,7 @@ RUN_GROUPS = ("data", "model")
 def run_dir_of(ckpt: Path) -> Path | None:
     """The compresslab run a checkpoint belongs to (``<run>/checkpoints/x.ckpt`` with ``<run>/config_resolved.yaml``)."""
     run = ckpt.resolve().parent.parent
-    return run if ckpt.parent.name == "checkpoints" and (run / "config_resolved.yaml").is_file() else None
+    return run if ckpt.parent.name == "checkpoints" and (run / RUN_CONFIG).is_file() else None
 
 
 def _command_line() -> list[str]:
@@ -49,7 +50,7 @@ def _command_line() -> list[str]:
 def use_run_config(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> list[str]:
     """Replace ``cfg.data``/``cfg.model`` with the run's saved ones, unless a group was chosen on the command
     line; re-apply ``data.…``/``model.…`` value overrides on top. Returns the groups taken from the run."""
-    saved = OmegaConf.load(run_dir / "config_resolved.yaml")
+    saved = load_run_config(run_dir)
     chosen = {o.lstrip("+~").split("=", 1)[0] for o in overrides}
     taken = [g for g in RUN_GROUPS if g not in chosen and saved.get(g) is not None]
     with open_dict(cfg):
@@ -76,7 +77,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     if run is not None:
         taken = use_run_config(cfg, run, _command_line())
         if taken:
-            log.info(f"{' and '.join(taken)} from the run's own config: {run / 'config_resolved.yaml'}")
+            log.info(f"{' and '.join(taken)} from the run's own config: {run / RUN_CONFIG}")
     log.info(f"Evaluating {ckpt} | {cfg.paths.output_dir}")
     write_resolved_config(cfg.paths.output_dir, cfg)
     objs = build(cfg)

@@ -15,6 +15,7 @@ from lightning.pytorch import Callback
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from compresslab.utils.checkpoint import RUN_CONFIG
 from compresslab.utils.errors import ConfigError, find_user_error
 from compresslab.utils.io import atomic_write_json, atomic_write_text
 from compresslab.utils.logging import FILE_ONLY, config_summary, get_logger, print_config_tree
@@ -180,7 +181,7 @@ def write_run_summary(
 
 def write_resolved_config(output_dir: str | Path, cfg: DictConfig) -> Path:
     """``config_resolved.yaml``: the full config of the run (written at start, and again with the summary)."""
-    return atomic_write_text(Path(output_dir) / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    return atomic_write_text(Path(output_dir) / RUN_CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def print_test_accuracies(metrics: dict[str, Any]) -> None:
