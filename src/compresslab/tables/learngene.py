@@ -177,9 +177,9 @@ ICT_PAIRS = [(1, 1), (2, 2), (4, 4), (6, 12)]  # (our learngenes, the paper's)
 
 
 def ict_table(log_dir: str | Path) -> Table:
-    ict = group_runs(_reduced("learngene_ict", log_dir), key=lambda r: int(r.get("model.net.active")))
+    ict = group_runs(_reduced("learngene_ict", log_dir), key=lambda r: int(r.get("model.net.active") or 0))
     frozen = group_runs(
-        _reduced("learngene_ict_frozen_shared", log_dir), key=lambda r: int(r.get("model.net.active"))
+        _reduced("learngene_ict_frozen_shared", log_dir), key=lambda r: int(r.get("model.net.active") or 0)
     )
     frozen.setdefault(1, ict.get(1, []))  # phase 1 is the same run in both arms
     sct = [
@@ -301,7 +301,7 @@ def _finetune_runs(log_dir: str | Path) -> dict[tuple[str, str, int, int], list[
         key=lambda r: (
             r.get("model.net.init"),
             r.get("model.net.mode"),
-            int(r.get("model.net.depth")),
+            int(r.get("model.net.depth") or 0),
             int(r.get("model.net.k") or 0),
         ),
     )
@@ -633,7 +633,7 @@ def _subnet_runs(log_dir: str | Path) -> dict[tuple[bool, int, int], list[Run]]:
         ],
         key=lambda r: (
             "frozen_shared" in str(r.get("model.net.run_dir", "")),
-            int(r.get("model.net.depth")),
+            int(r.get("model.net.depth") or 0),
             int(r.get("model.net.k") or 0),
         ),
     )
