@@ -64,6 +64,8 @@ def write_plan_runs(logs: Path) -> None:
                 acc + j * (basis != "fourier"),
                 net,
             )
+        text = {"basis": "chebyshev", "index": "text", "active": 6}  # stage sct_text_index
+        fake_run(logs, "sct_text", "learngene_bases", "sct/chebyshev/text", s, 0.83 + j, text)
         for d in lg.HEATMAP_DEPTHS:
             for k in lg.HEATMAP_KS:
                 free = 0.6 + 0.05 * d + 0.01 * k
@@ -140,7 +142,7 @@ def test_bases_table_note_gives_the_codes_fourier_order_and_verdicts(logs):
     assert "Fourier = 1, cos 2πx, sin 2πx, cos 4πx, sin 4πx" in note and "1, sin" not in note
     labels = [v.label for v in table.verdicts]
     # chebyshev vs taylor: +5 pp every seed; vs fourier: +0.5 pp ± jitter (not paired away): straddles; vs legendre +1
-    assert labels == ["holds", "inconclusive (n=5)", "holds"]
+    assert labels == ["holds", "holds", "inconclusive (n=5)", "holds"]  # the std precondition first
 
 
 def test_init_table_has_pre_fin_between_learngene_and_random(logs):
@@ -152,7 +154,7 @@ def test_init_table_has_pre_fin_between_learngene_and_random(logs):
     assert cell["Δ pp"] == "31.0 ± 0.0 (n=5)" and cell[lg.DELTA_LG_PREFIN] == "16.0 ± 0.0 (n=5)"
     assert cell[lg.DELTA_PREFIN_RANDOM] == "15.0 ± 0.0 (n=5)"
     assert table.cell_counts() == {"exact": 0, "trained": 21, "missing": 0, "paper": 0}
-    assert {v.label for v in table.verdicts} == {"holds"} and len(table.verdicts) == 9
+    assert {v.label for v in table.verdicts} == {"holds"} and len(table.verdicts) == 1 + 9
     texts = [v.claim.text for v in table.verdicts]
     assert "Learngene initialisation > random initialisation at an equal fine-tuning budget (L=4)" in texts
     assert any(t.startswith("Learngene initialisation > Pre-Fin") for t in texts)
@@ -168,8 +170,9 @@ def test_const_table_pairs_w_and_wo_const_per_cell_and_tests_equivalence(logs):
     free, const = lg.trainable_params(4, 2)
     assert row[5] == f"{free / 1e3:.1f} / {const / 1e3:.1f}" and const < free
     assert lg.trainable_params(2, 2)[0] == lg.trainable_params(2, 2)[1]  # k = L: the same count
-    assert [v.label for v in table.verdicts] == ["holds"] * 4  # −0.38 pp, tight: inside ±2 pp
-    assert table.verdicts[0].measure == "A − B, paired by seed, vs ±2 pp"
+    assert [v.label for v in table.verdicts] == ["holds"] * 5  # std ≤ 3 pp; −0.38 pp, tight: inside ±2 pp
+    assert table.verdicts[0].claim.text == "Precondition: every trained cell's std ≤ 3 pp at n = 5"
+    assert table.verdicts[1].measure == "A − B, paired by seed, vs ±2 pp"
 
 
 def test_equivalence_verdict_sides():
@@ -228,3 +231,14 @@ def test_every_learngene_table_builds_without_runs(tmp_path):
         table = TABLES[name][0](tmp_path / "none")
         assert table.cell_counts()["trained"] == 0 and table.cell_counts()["missing"] > 0, name
         assert all(v.label == "inconclusive (n=0; no runs)" for v in table.verdicts), name
+
+
+def test_the_std_precondition_flags_a_noisy_cell(tmp_path):
+    for s, acc in zip(SEEDS, (0.60, 0.70, 0.80, 0.65, 0.75), strict=True):  # ICT 2: std 7.9 pp
+        fake_run(tmp_path, "ict/phase2", "learngene_ict", "ict/chebyshev/2", s, acc, {"active": 2})
+    pre = lg.ict_table(tmp_path).verdicts[0]
+    assert pre.claim.text == "Precondition: every trained cell's std ≤ 3 pp at n = 5"
+    assert (
+        pre.label == "contradicts"
+        and pre.measure == "largest per-row std, ICT 2 / 2 · Ours test acc % (reduced), vs 3 pp"
+    )

@@ -32,6 +32,7 @@ from compresslab.tables.common import (
     per_seed,
     table_runs,
 )
+from compresslab.tables.rnnpool import std_precondition
 from compresslab.tables.verdict import (
     CONTRADICTS,
     HOLDS,
@@ -172,6 +173,25 @@ def _reduced(table: str, log_dir: str | Path | RunSource) -> list[Run]:
     return [r for r in table_runs(log_dir, table) if r.get("paper.scale") == "reduced"]
 
 
+CELL_STD_PP, CELL_SEEDS = 3.0, 5  # issue 19: per-cell std ≤ 3 pp over 5 seeds
+
+
+def std_check(table: Table, entries: list[tuple[tuple[str, ...], str, list[Run]]]) -> None:
+    """Put the precondition "every trained cell's std ≤ 3 pp at n = 5" first among ``table``'s verdicts; entries:
+    (row labels, column header, the cell's runs)."""
+    several = len({header for _, header, _ in entries}) > 1
+    values = {
+        " ".join(labels) + (f" · {header}" if several else ""): metric_values(runs)
+        for labels, header, runs in entries
+    }
+    claim = Claim(
+        f"Precondition: every trained cell's std ≤ {CELL_STD_PP:g} pp at n = {CELL_SEEDS}",
+        cells=tuple((labels, header) for labels, header, _ in entries),
+        command=REDUCED_COMMAND,
+    )
+    table.verdicts.insert(0, std_precondition(claim, values, CELL_STD_PP, CELL_SEEDS))
+
+
 OURS_FROZEN = "Ours, shared params frozen after phase 1 (test acc %)"
 ICT_PAIRS = [(1, 1), (2, 2), (4, 4), (6, 12)]  # (our learngenes, the paper's)
 
@@ -231,6 +251,15 @@ def ict_table(log_dir: str | Path) -> Table:
             command=REDUCED_COMMAND,
         )
         table.verdicts.append(paired(claim, per_seed(arm.get(6, [])), per_seed(sct)))
+    std_check(
+        table,
+        [
+            ((lb,), col, arm.get(k, []))
+            for lb, (k, _) in zip(labels, ICT_PAIRS, strict=True)
+            for col, arm in ((OURS_FROZEN, frozen), (OURS, ict))
+        ]  # fmt: skip
+        + [((sct_label,), OURS, sct)],
+    )
     if all(not math.isnan(m) for m in means):
         rising = all(b > a for a, b in zip(means, means[1:], strict=False))
         table.notes.append(
@@ -280,6 +309,13 @@ def bases_table(log_dir: str | Path) -> Table:
             command=REDUCED_COMMAND,
         )
         table.verdicts.append(paired(claim, cheb, per_seed(runs.get((other, "shifted"), []))))
+    std_check(
+        table,
+        [
+            ((b, i), OURS, runs.get((b, i), []))
+            for b, i in [(b, "shifted") for b in PAPER_BASES] + [("chebyshev", "text")]
+        ],
+    )
     table.notes += [
         REDUCED_DATA,
         "SCT: 6 learngenes trained jointly for 60 epochs. Fourier = 1, cos 2πx, sin 2πx, cos 4πx, sin 4πx, … (cosine "
@@ -355,6 +391,14 @@ def heatmap_table(log_dir: str | Path) -> Table:
     )
     table.verdicts.append(
         against(claim, ratio(one, per_seed(runs.get(("learngene", "free", *best_cell), []))), 95.0)
+    )
+    std_check(
+        table,
+        [
+            ((f"L={d}",), f"k={k}", runs.get(("learngene", "free", d, k), []))
+            for d in HEATMAP_DEPTHS
+            for k in HEATMAP_KS
+        ],
     )
     table.notes += [
         REDUCED_DATA,
@@ -437,6 +481,7 @@ def init_table(log_dir: str | Path) -> Table:
         trained_columns=(DELTA_LG_RANDOM, DELTA_LG_PREFIN, DELTA_PREFIN_RANDOM),
         rerun=REDUCED_COMMAND,
     )
+    entries: list[tuple[tuple[str, ...], str, list[Run]]] = []
     for d in HEATMAP_DEPTHS:
         arms = {
             "learngene": runs.get(("learngene", "free", d, 6), []),
@@ -484,6 +529,11 @@ def init_table(log_dir: str | Path) -> Table:
         ):
             claim = Claim(text, cells=((row, col_a), (row, col_b)), command=REDUCED_COMMAND)
             table.verdicts.append(paired(claim, seeds[a], seeds[b]))
+        entries += [
+            (row, col, arms[name])
+            for name, col in (("learngene", INIT_LG), ("prefin", INIT_PREFIN), ("random", INIT_RANDOM))
+        ]
+    std_check(table, entries)
     table.pareto = lambda path: _init_pareto(table, path)
     table.notes += [
         REDUCED_DATA,
@@ -563,6 +613,7 @@ def const_table(log_dir: str | Path) -> Table:
         rerun=REDUCED_COMMAND,
     )
     diffs: dict[tuple[int, int], dict[int, float]] = {}
+    entries: list[tuple[tuple[str, ...], str, list[Run]]] = []
     for d in HEATMAP_DEPTHS:
         for k in HEATMAP_KS:
             free, const = (
@@ -572,6 +623,7 @@ def const_table(log_dir: str | Path) -> Table:
             a, b = per_seed(const), per_seed(free)
             diffs[(d, k)] = {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
             p_free, p_const = trainable_params(d, k)
+            entries += [((f"L={d}", f"k={k}"), CONST_FREE, free), ((f"L={d}", f"k={k}"), CONST_CONST, const)]
             table.rows.append(
                 [
                     f"L={d}",
@@ -604,6 +656,7 @@ def const_table(log_dir: str | Path) -> Table:
         )
         per = pooled(cells)
         table.verdicts.append(equivalent(claim, per, CONST_MARGIN_PP) if per else paired(claim, {}, {}))
+    std_check(table, entries)
     table.notes += [
         REDUCED_DATA,
         "Both arms: recompose a ViT of L blocks from the first k learngenes of the ICT chain (Eq. 9), new 5-class "

@@ -304,28 +304,30 @@ def _noninferior(claim: Claim, a: dict[int, float], b: dict[int, float], margin_
     return against(claim, diffs, -margin_pp, unit="pp")
 
 
-def std_precondition(claim: Claim, values: dict[str, list[float]]) -> Verdict:
-    """Every row's std over seeds ≤ ``STD_LIMIT_PP`` at ``STD_SEEDS`` seeds (values: row -> per-seed accuracies,
-    fractions). Holds when every row has ≥ 5 seeds within the limit; contradicts when a row with ≥ 5 seeds
-    exceeds it; else inconclusive (n = the fewest seeds of a row)."""
+def std_precondition(
+    claim: Claim, values: dict[str, list[float]], limit_pp: float = STD_LIMIT_PP, seeds: int = STD_SEEDS
+) -> Verdict:
+    """Every row's std over seeds ≤ ``limit_pp`` at ``seeds`` seeds (values: row -> per-seed accuracies,
+    fractions). Holds when every row has ≥ ``seeds`` seeds within the limit; contradicts when a row with ≥ ``seeds``
+    seeds exceeds it; else inconclusive (n = the fewest seeds of a row). The learngene tables use it too."""
     filled = {label: v for label, v in values.items() if v}
     if not filled:
         return Verdict(claim, INCONCLUSIVE, 0, reason="no runs")
     stds = {label: 100 * mean_std(v)[1] for label, v in filled.items()}
     n = min(len(v) for v in values.values())
     worst = max(stds, key=stds.__getitem__)
-    over = [label for label, v in filled.items() if len(v) >= STD_SEEDS and stds[label] > STD_LIMIT_PP]
+    over = [label for label, v in filled.items() if len(v) >= seeds and stds[label] > limit_pp]
     reason = ""
     if over:
         outcome = CONTRADICTS
-    elif n >= STD_SEEDS:
+    elif n >= seeds:
         outcome = HOLDS
     else:
         outcome = INCONCLUSIVE
-        reason = f"fewer than {STD_SEEDS} seeds: " + ", ".join(
-            k for k, v in values.items() if len(v) < STD_SEEDS
-        )
-    measure = f"largest per-row std, {worst}, vs {STD_LIMIT_PP:g} pp"
+        short = [k for k, v in values.items() if len(v) < seeds]
+        more = f" and {len(short) - 3} more" if len(short) > 4 else ""
+        reason = f"fewer than {seeds} seeds: " + ", ".join(short[:3] if more else short) + more
+    measure = f"largest per-row std, {worst}, vs {limit_pp:g} pp"
     return Verdict(claim, outcome, n, mean=stds[worst], unit="pp", measure=measure, reason=reason)
 
 
