@@ -147,9 +147,9 @@ def test_status_counts_a_half_finished_log_dir(tmp_path: Path, capsys):
 # --------------------------------------------------------------------------------------------------- slow
 
 
-def _reproduce(plan: Path, logs: Path, results: Path) -> subprocess.Popen:
+def _reproduce(plan: Path, logs: Path, results: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "WANDB_MODE": "offline", "OMP_NUM_THREADS": "1"}
-    args = [str(plan), "--log-dir", str(logs), "--results-dir", str(results)]
+    args = [str(plan), "--log-dir", str(logs), "--results-dir", str(results), *extra]
     return subprocess.Popen(
         [sys.executable, "-m", "compresslab.reproduce.cli", *args],
         cwd=PROJECT_ROOT,
@@ -169,9 +169,11 @@ def _finish(proc: subprocess.Popen) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
-def test_killed_reproduction_resumes_to_the_uninterrupted_tables(tmp_path: Path):
+def test_killed_reproduction_resumes_to_the_uninterrupted_tables(tmp_path: Path, capsys):
+    """The uninterrupted reference runs with ``--launcher fork``, the killed and resumed one with the default
+    (a subprocess per run): their tables must agree too."""
     plan = write_plan(tmp_path / "tiny.yaml", epochs=3, extra=PACE)
-    ref_out = _finish(_reproduce(plan, tmp_path / "ref", tmp_path / "ref_results"))
+    ref_out = _finish(_reproduce(plan, tmp_path / "ref", tmp_path / "ref_results", "--launcher", "fork"))
     assert "[3/3] done" in ref_out
 
     logs = tmp_path / "logs"
@@ -194,14 +196,9 @@ def test_killed_reproduction_resumes_to_the_uninterrupted_tables(tmp_path: Path)
     assert not (student / "metrics.json").exists()
     teacher_mtime = (teacher / "metrics.json").stat().st_mtime_ns
 
-    status = subprocess.run(
-        [sys.executable, "-m", "compresslab.reproduce.cli", str(plan), "--status", "--log-dir", str(logs)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    ).stdout
-    assert "total: 1 done, 1 partial, 1 missing, 0 conflict" in status
+    capsys.readouterr()
+    assert cli.main([str(plan), "--status", "--log-dir", str(logs)]) == 0
+    assert "total: 1 done, 1 partial, 1 missing, 0 conflict" in capsys.readouterr().out
 
     out = _finish(_reproduce(plan, logs, tmp_path / "results"))
     assert "3 runs, 1 done, 1 partial (resumed), 1 to train" in out
