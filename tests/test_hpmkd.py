@@ -350,7 +350,7 @@ def test_tables_fill_cells_from_runs_and_name_missing_commands(tmp_path):
     assert rows["Direct"][3].startswith("missing")
     ablation = hp_tables.ablation_table(tmp_path)
     pdc = next(r for r in ablation.rows if r[1].startswith("ProgChain"))
-    assert pdc[3] == "-1.00" and pdc[5] == "-50" and pdc[6] == "-2.86"
+    assert pdc[3] == "-1.00" and pdc[5] == "-50" and pdc[-1] == "-2.86"
     _write_run(tmp_path, "c1", "hpmkd_time", "cold", "hpmkd", 0.8, wall=20.0)
     _write_run(tmp_path, "w1", "hpmkd_time", "warm", "hpmkd", 0.8, wall=15.0, **{"som/hits": 4.0})
     time_rows = {r[0].split(":")[0]: r for r in hp_tables.time_table(tmp_path).rows}
@@ -365,10 +365,64 @@ def test_tables_fill_cells_from_runs_and_name_missing_commands(tmp_path):
     assert hp_tables.reference_main("wine/dml") is None
 
 
+def test_kd_ensemble_distils_from_the_equal_weight_mean_of_all_teachers():
+    torch.manual_seed(0)
+    teachers = [build_net("mlp", [4], 3, hidden=[16]) for _ in range(3)]
+    m = _module(method="kd_ensemble", teachers=teachers)
+    m._cacheable = False  # no setup: the teachers run on the batch
+    m._build_teacher_set(teachers[0], None)
+    assert m._set_models == teachers and m.choices["teacher_set"] == ["teacher0", "teacher1", "teacher2"]
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    logits = m.net(x)
+    loss = m._loss(x, y, None, logits, [])
+    t, a = m._t0, m._alpha
+    p = torch.stack([F.softmax(te(x) / t, -1) for te in teachers]).mean(0)
+    kl = F.kl_div(F.log_softmax(logits / t, -1), p, reduction="batchmean") * t * t
+    assert torch.allclose(loss, a * kl + (1 - a) * F.cross_entropy(logits, y), atol=1e-5)
+
+
+def test_headroom_precondition_and_did_it_act_columns(tmp_path):
+    def run(name: str, row: str, method: str | None, acc: float, seed: int, **metrics) -> None:  # noqa: ANN003
+        d = tmp_path / name
+        d.mkdir()
+        cfg = {
+            "seed": seed,
+            "paper": {"table": "hpmkd_main", "row": row, "scale": "reduced"},
+            "data": {"dataset": {"_target_": "compresslab.data.SklearnTabular", "name": "digits"}},
+            "model": {"method": method, "components": dict.fromkeys(hp_tables.COMPONENTS, True)},
+        }
+        summary = {"metrics": {"test/acc": acc, "time/fit_s": 10.0, **metrics}, "config": cfg, "measure": {}}
+        (d / "metrics.json").write_text(json.dumps(summary))
+
+    run("t0", "digits/teacher", None, 0.98, 0)
+    for s, acc in ((1, 0.90), (2, 0.91), (3, 0.89)):
+        run(f"d{s}", "digits_headroom/direct", "direct", acc, s)
+        acted = {"acm/method": 1.0, "acm/changed": float(s == 1), "hpmkd/T0": 4.0, "hpmkd/alpha": 0.7,
+                 "hpmkd/chain_steps": 1.0, "hpmkd/chain_best": 0.0, "awmt/w0": 0.0, "awmt/w1": 0.5,
+                 "awmt/w2": 0.5, "awmt/entropy_norm": 0.9, "mts/T_first": 4.0, "mts/T_last": 2.5,
+                 "mts/T_min": 2.4, "mts/T_max": 4.2}  # fmt: skip
+        run(f"h{s}", "digits_headroom/hpmkd", "hpmkd", acc + 0.01, s, **acted)
+    main = hp_tables.main_table(tmp_path)
+    rows = [r for r in main.rows if r[0].startswith(hp_tables.HEADROOM)]
+    assert rows and not any(r[0].startswith("digits (tabular)") for r in main.rows)  # teachers only: no block
+    gap = next(r for r in rows if r[1] == hp_tables.GAP_METHOD)
+    assert gap[3] == "8.0 ± 1.0 pp (n=3)"
+    pre = next(v for v in main.verdicts if "precondition" in v.claim.text)
+    assert pre.label == "holds" and pre.n == 3
+    ablation = hp_tables.ablation_table(tmp_path)
+    full = next(r for r in ablation.rows if r[1] == "none (all six)")
+    assert full[6:10] == [
+        "kNN · 1/3 · 4.00/0.70",
+        "1.0 · 0/3",
+        "[0.00, 0.50, 0.50] · 0.90",
+        "4.00→2.50 [2.40, 4.20]",
+    ]
+
+
 # ------------------------------------------------------------------------------------------ end to end
 # every HPM-KD experiment runs in tests/test_experiments.py; here one family in-process, to check what runs record
 EXPERIMENTS = ["tabular"]
-STUDENT_METHODS = ["hpmkd", "direct", "kd", "fitnets", "takd", "dml"]
+STUDENT_METHODS = ["hpmkd", "direct", "kd", "kd_ensemble", "fitnets", "takd", "dml"]
 
 
 @pytest.mark.slow
@@ -419,6 +473,13 @@ def test_every_method_runs_fast_dev_run_after_its_teacher(family, tmp_path, monk
         if method == "hpmkd":
             assert "train/temperature" in metrics and 2.0 <= float(metrics["train/temperature"]) <= 6.0
             assert objs["model"].chain_outcome is not None
+            # did it act: what each component chose, as metrics and as hpmkd_choices.json
+            for key in ("acm/method", "acm/changed", "hpmkd/chain_steps", "awmt/entropy_norm", "mts/T_first"):
+                assert key in metrics, key
+            choices = json.loads((out / "hpmkd_choices.json").read_text())
+            assert {"acm", "pdc", "awmt", "mts", "teacher_set"} <= set(choices)
+            assert choices["acm"]["source"] in ("default", "knn", "regressor")
+            assert choices["pdc"]["taught_by"] == "teacher" or choices["pdc"]["taught_by"].startswith("f_")
 
 
 def _sharded_worker(rank: int, world: int, init_file: str, out: str) -> None:

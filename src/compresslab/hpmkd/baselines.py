@@ -6,6 +6,8 @@ optimiser, its cached teacher outputs and its logging; the paper-table rows diff
 * **direct** — cross-entropy only (the student trained without a teacher).
 * **kd** — Hinton et al. (2015): α·T²·KL(softmax(z_T/T) ‖ softmax(z_S/T)) + (1 − α)·CE (draft's baseline: T = 4,
   α = 0.7), :func:`hinton_loss`.
+* **kd_ensemble** — the fair control for HPM-KD's multi-teacher part: Hinton KD from the equal-weight ensemble
+  of the same teachers, p_T = (1/M)·Σ_m softmax(z_m/T) (no attention, no chain).
 * **fitnets** — Romero et al. (2015): a regressor maps the student's penultimate features to the teacher's and an
   L2 hint loss ½‖r(f_S) − f_T‖² pulls them together (draft: "L2 hint on the penultimate layer"); stage 1
   (``hint_epochs``) trains on the hint alone, stage 2 on KD (+ the hint with ``hint_weight_kd``),
@@ -29,9 +31,9 @@ from torch import nn
 from compresslab.hpmkd.engine import soft_kl
 from compresslab.utils.errors import ConfigError
 
-METHODS = ("direct", "kd", "fitnets", "takd", "dml", "hpmkd")
+METHODS = ("direct", "kd", "kd_ensemble", "fitnets", "takd", "dml", "hpmkd")
 #: methods that need at least one teacher
-TEACHER_METHODS = ("kd", "fitnets", "takd", "hpmkd")
+TEACHER_METHODS = ("kd", "kd_ensemble", "fitnets", "takd", "hpmkd")
 
 
 def check_kd_values(temperature: float, alpha: float, where: str = "model") -> None:

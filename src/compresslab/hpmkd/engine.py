@@ -20,7 +20,6 @@ teacher on every batch otherwise.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,100 +29,20 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
+from compresslab.hpmkd.datasets import (  # noqa: F401  (re-exported: the names' old home)
+    IndexedDataset,
+    _fingerprint,
+    _transform_of,
+    dataset_identity,
+    dataset_labels,
+    dataset_transform,
+    is_deterministic,
+    unwrap,
+)
 from compresslab.hpmkd.temperature import MetaTemperatureScheduler
 from compresslab.utils.errors import ConfigError
-
-
-# ------------------------------------------------------------------------------------------------ datasets
-class IndexedDataset(Dataset):
-    """``(x, y)`` items of ``base`` as ``(x, y, index)``, so a batch can look up per-sample cached outputs."""
-
-    def __init__(self, base: Dataset) -> None:
-        self.base = base
-
-    def __len__(self) -> int:
-        return len(self.base)  # type: ignore[arg-type]
-
-    def __getitem__(self, i: int) -> tuple[Any, Any, int]:
-        x, y = self.base[i][:2]
-        return x, y, i
-
-
-def unwrap(ds: Dataset) -> Dataset:
-    """The dataset inside :class:`IndexedDataset` wrappers."""
-    while isinstance(ds, IndexedDataset):
-        ds = ds.base
-    return ds
-
-
-def dataset_labels(ds: Dataset) -> torch.Tensor:
-    """All labels of a dataset as a long tensor, without running its transforms where the layout allows."""
-    ds = unwrap(ds)
-    if isinstance(ds, TensorDataset):
-        return ds.tensors[1].long()
-    if isinstance(ds, Subset):
-        return dataset_labels(ds.dataset)[torch.as_tensor(ds.indices, dtype=torch.long)]
-    labels = getattr(ds, "labels", None)
-    if isinstance(labels, torch.Tensor) and labels.ndim == 1 and len(labels) == len(ds):  # type: ignore[arg-type]
-        return labels.long()
-    return torch.as_tensor([int(ds[i][1]) for i in range(len(ds))], dtype=torch.long)  # type: ignore[arg-type]
-
-
-def _transform_of(ds: Dataset) -> str:
-    ds = unwrap(ds)
-    if isinstance(ds, Subset):
-        return _transform_of(ds.dataset)
-    return repr(getattr(ds, "transform", None))
-
-
-def _fingerprint(ds: Dataset, probes: int = 4) -> str:
-    """SHA-256 over the first and last ``probes`` items (inputs and labels): cheap, catches another dataset."""
-    n = len(ds)  # type: ignore[arg-type]
-    h = hashlib.sha256(str(n).encode())
-    for i in sorted({*range(min(probes, n)), *range(max(0, n - probes), n)}):
-        x, y = ds[i][:2]
-        for t in (x, y):
-            t = torch.as_tensor(t).detach().cpu().contiguous()
-            h.update(f"{t.dtype}{tuple(t.shape)}".encode())
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()[:24]
-
-
-def dataset_identity(ds: Dataset, split: str, source: object = None) -> dict[str, Any]:
-    """What decides a split's samples and their order: the reader and its settings, the split name, the size and
-    a content fingerprint (for the SOM teacher-cache key)."""
-    settings = {}
-    if source is not None:
-        settings = {
-            k: v
-            for k, v in vars(source).items()
-            if not k.startswith("_") and isinstance(v, str | int | float | bool | type(None) | list | tuple)
-        }
-        settings["class"] = type(source).__qualname__
-    return {
-        "source": settings,
-        "split": split,
-        "n": len(ds),  # type: ignore[arg-type]
-        "fingerprint": _fingerprint(unwrap(ds)),
-    }
-
-
-def dataset_transform(ds: Dataset) -> str:
-    """The ``repr`` of the transform a split applies (part of the teacher-cache key)."""
-    return _transform_of(ds)
-
-
-def is_deterministic(ds: Dataset, probes: int = 3) -> bool:
-    """Whether reading an item twice gives the same input (False under random augmentation)."""
-    ds = unwrap(ds)
-    n = len(ds)  # type: ignore[arg-type]
-    for i in sorted({0, n // 2, n - 1})[:probes] if n else []:
-        a, b = ds[i][0], ds[i][0]
-        if not torch.equal(torch.as_tensor(a), torch.as_tensor(b)):
-            return False
-    return True
 
 
 def _autocast(device: torch.device) -> contextlib.AbstractContextManager:

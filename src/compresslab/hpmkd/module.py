@@ -37,17 +37,14 @@ Logged besides ``ClassifierModule``'s metrics: ``train/temperature`` (every step
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 import uuid
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
 from compresslab.hpmkd.baselines import (
@@ -61,30 +58,26 @@ from compresslab.hpmkd.baselines import (
 from compresslab.hpmkd.chain import (
     ChainOutcome,
     NetFamily,
-    ProgressiveDistillationChain,
-    cached_stage,
-    lineage_tag,
 )
-from compresslab.hpmkd.config_manager import AdaptiveConfigManager, KDConfig, MetaFeatures
+from compresslab.hpmkd.config_manager import MetaFeatures
 from compresslab.hpmkd.engine import (
-    IndexedDataset,
-    Recipe,
-    accuracy,
-    batched_outputs,
     capture_penultimate,
     classifier_of,
-    dataset_identity,
-    dataset_labels,
-    dataset_transform,
-    evaluate,
-    fit_distill,
-    is_deterministic,
     kd_objective,
     optimizer_setting,
 )
-from compresslab.hpmkd.memory import SharedOptimizationMemory, teacher_key
+from compresslab.hpmkd.memory import SharedOptimizationMemory
 from compresslab.hpmkd.multi_teacher import AttentionWeightedMultiTeacher, attention_regulariser, mix_teachers
-from compresslab.hpmkd.nets import count_params
+from compresslab.hpmkd.record import RunRecorder
+from compresslab.hpmkd.settings import (  # noqa: F401  (re-exported: the names' old home)
+    COMPONENTS,
+    DEFAULTS,
+    RECORDED_METHODS,
+    _plain,
+    _section,
+    _teacher_list,
+)
+from compresslab.hpmkd.teacher_set import TeacherSetSetup
 from compresslab.hpmkd.temperature import MetaTemperatureScheduler
 from compresslab.models.classifier import ClassifierModule
 from compresslab.utils.errors import ConfigError
@@ -92,93 +85,8 @@ from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
 
-COMPONENTS = ("acm", "pdc", "awmt", "mts", "ppp", "som")
-#: methods whose runs are added to the SOM history: distillation runs whose (T, α, lr) describe them. Direct
-#: training is left out: its "α = 0" row would win every tie on small validation sets and turn ACM into a
-#: switch that drops the teacher (ACM is there to configure distillation).
-RECORDED_METHODS = ("kd", "hpmkd")
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "components": dict.fromkeys(COMPONENTS, True),
-    "acm": {
-        "k": 5,
-        "regressor_threshold": 50,
-        "score_key": "retention",
-        "refine": True,
-        "refine_epochs": 10,
-        "threshold": 0.98,
-    },
-    "mts": {
-        "spread": 0.5,
-        "strategy": "auto",
-        "probe_fraction": 0.1,
-        "blend_fraction": 0.05,
-        "update_every": 1,
-    },
-    "awmt": {
-        "hidden": 128,
-        "dropout": 0.2,
-        "beta": 0.01,
-        "embed_dim": 16,
-        "pool": 8,
-        "use_teacher_outputs": False,
-    },
-    "chain": {
-        "steps": 3,
-        "epsilon": 0.01,
-        "mode": "width",
-        "depths": None,
-        "epochs": None,
-        "probe_epochs": None,
-        "batch_size": None,
-    },
-    "fitnets": {"hint_epochs": 0, "hint_weight_kd": 0.0},
-    "dml": {"temperature": 1.0},
-}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, DictConfig | ListConfig):
-        return OmegaConf.to_container(value, resolve=True)
-    return value
-
-
-def _section(name: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults of one settings section updated by ``given``; unknown keys are errors naming the closest key."""
-    given = dict(_plain(given) or {})
-    known = DEFAULTS[name]
-    for key in given:
-        if key not in known:
-            import difflib
-
-            close = difflib.get_close_matches(key, known, n=1)
-            raise ConfigError(
-                f"model.{name}.{key}",
-                given[key],
-                f"one of the keys {sorted(known)}",
-                f"did you mean '{close[0]}'?" if close else "remove it.",
-            )
-    return {**known, **given}
-
-
-def _teacher_list(teachers: Any) -> list[nn.Module]:
-    if teachers is None:
-        return []
-    if isinstance(teachers, nn.Module):
-        return [teachers]
-    out = list(teachers)
-    for i, t in enumerate(out):
-        if not isinstance(t, nn.Module):
-            raise ConfigError(
-                f"model.teachers[{i}]",
-                type(t).__name__,
-                "a network (nn.Module), e.g. {_target_: compresslab.models.load_run_net, run_dir: ...}",
-                "build each teacher from config.",
-            )
-    return out
-
-
-class HPMKDModule(ClassifierModule):
+class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
     """Student training by HPM-KD or one of the KD baselines.
 
     Args:
@@ -326,324 +234,12 @@ class HPMKDModule(ClassifierModule):
         self._attn_sum: torch.Tensor | None = None
         self._attn_n = 0
         self.chain_outcome: ChainOutcome | None = None
-
-    # ------------------------------------------------------------------------------------------- checks
-    def _check_class_counts(self, input_shape: Sequence[int] | None) -> None:
-        if input_shape is None:
-            return
-        x = torch.zeros(2, *input_shape)
-        named = [("model.net", self.net)] + [(f"model.teachers[{i}]", t) for i, t in enumerate(self.teachers)]
-        for key, model in named:
-            was = model.training
-            model.eval()
-            with torch.no_grad():
-                try:
-                    out = model(x)
-                except RuntimeError as err:
-                    raise ConfigError(
-                        key,
-                        type(model).__name__,
-                        f"a network that accepts inputs of shape {list(input_shape)} (model.input_shape)",
-                        f"check the network's input size ({err}).",
-                    ) from err
-            model.train(was)
-            if out.shape[-1] != self.hparams.num_classes:
-                raise ConfigError(
-                    key,
-                    f"{type(model).__name__} with {out.shape[-1]} outputs",
-                    f"{self.hparams.num_classes} outputs (model.num_classes, the data's classes)",
-                    "use a teacher trained on the same label set as the student (same data config).",
-                )
-
-    # -------------------------------------------------------------------------------------- inner runs
-    def _limits(self) -> tuple[int | None, int | None]:
-        """Batch caps (train, eval) of the inner runs from the Trainer's fast_dev_run / limit_*_batches."""
-        t = self.trainer
-        if t.fast_dev_run:
-            n = 1 if t.fast_dev_run is True else int(t.fast_dev_run)
-            return n, n
-        out = []
-        for lim in (t.limit_train_batches, t.limit_val_batches):
-            out.append(int(lim) if isinstance(lim, int) and not isinstance(lim, bool) else None)
-        return out[0], out[1]
-
-    def _epochs(self, value: int | None) -> int:
-        if self.trainer.fast_dev_run:
-            return 1
-        return int(value) if value else int(self.trainer.max_epochs or 1)
-
-    def _recipe(self, epochs: int | None, teacher_loss: bool = True) -> Recipe:
-        mts = None
-        if self.method == "hpmkd" and self.comp["mts"] and teacher_loss:
-            m = self.hparams.mts
-            mts = {
-                "spread": m["spread"],
-                "strategy": m["strategy"],
-                "probe_fraction": m["probe_fraction"],
-                "blend_fraction": m["blend_fraction"],
-            }
-        bs = self.hparams.chain["batch_size"] or getattr(self.trainer.datamodule, "batch_size", 64)
-        return Recipe(
-            epochs=self._epochs(epochs),
-            batch_size=int(bs),
-            lr=float(self._lr or 1e-3),
-            temperature=self._t0,
-            alpha=self._alpha if teacher_loss else 0.0,
-            t_squared=bool(self.hparams.t_squared),
-            mts=mts,
-            max_batches=self._limits()[0],
-            seed=self._seed,
-        )
-
-    def _cached(self, key: str, fn: Callable[[], Any], label: str, partial: bool = False) -> Any:
-        """SOM ``get_or_compute`` with one decision for all ranks (rank 0 looks up and broadcasts).
-        ``partial`` outputs (smoke runs: only the first batches) are never cached."""
-        if self._som is None or partial:
-            return fn()
-        if self.trainer.world_size == 1:
-            return self._som.get_or_compute(key, fn, label=label)
-        strategy = self.trainer.strategy
-        value = self._som.get_teacher_outputs(key) if self.trainer.is_global_zero else None
-        if strategy.broadcast(value is not None, src=0):
-            return strategy.broadcast(value, src=0)
-        value = fn()  # collective: every rank computes its shard
-        if self.trainer.is_global_zero:
-            self._som.put_teacher_outputs(key, value, label=label)
-        return value
-
-    def _outputs(self, model: nn.Module, split: str, features: bool = False) -> Any:
-        """Logits (and penultimate features) of a frozen model on a split, once, through the SOM cache."""
-        ds = self._train_ds if split == "train" else self._val_ds
-        max_b = self._limits()[0 if split == "train" else 1]
-        ident = dataset_identity(ds, split, self._source)
-        key = teacher_key(model, ident, dataset_transform(ds), extra={"features": features})
-        label = f"{type(model).__name__} on {ident['source'].get('name', ident['source'].get('class', ''))}/{split}"
-        t0 = time.perf_counter()
-        out = self._cached(
-            key,
-            lambda: batched_outputs(
-                model, ds, self._device, self.hparams.teacher_batch_size, features=features, max_batches=max_b
-            ),
-            label,
-            partial=max_b is not None,
-        )
-        self._info["time/teacher_s"] = self._info.get("time/teacher_s", 0.0) + time.perf_counter() - t0
-        return out
-
-    def _train_outputs_or_none(self, model: nn.Module | None) -> torch.Tensor | None:
-        """Cached training-split logits of ``model`` when they can be used, else None (teacher runs per batch)."""
-        if model is None or not self._cacheable:
-            return None
-        return self._outputs(model, "train")
-
-    def _probe(self, teacher: nn.Module, recipe: Recipe) -> float:
-        """Validation accuracy of a fresh copy of the initial student distilled from ``teacher`` by ``recipe``."""
-        student = copy.deepcopy(self._initial_student)
-        fit_distill(
-            student,
-            self._train_ds,
-            recipe,
-            self.optimizer_factory,
-            teacher=teacher,
-            teacher_logits=self._train_outputs_or_none(teacher),
-            device=self._device,
-        )
-        return evaluate(
-            student, self._val_ds, self._device, self.hparams.teacher_batch_size, self._limits()[1]
-        )
-
-    def _stage_model(self, stage: Any, parent: nn.Module, recipe: Recipe) -> nn.Module:
-        def train(model: nn.Module, parent: nn.Module) -> nn.Module:
-            return fit_distill(
-                model,
-                self._train_ds,
-                recipe,
-                self.optimizer_factory,
-                teacher=parent,
-                teacher_logits=self._train_outputs_or_none(parent),
-                device=self._device,
-            )
-
-        som = self._som if self._limits()[0] is None else None
-        args = (self.family, stage, parent, train, som, self._data_id, recipe.key(), self._seed)
-        if self.trainer.world_size > 1:  # one decision for all ranks: rank 0 looks up, broadcasts, stores
-            state = None
-            if som is not None and self.trainer.is_global_zero:
-                state = som.get_model(
-                    stage.arch,
-                    stage.params,
-                    lineage_tag(parent, self._data_id, {**recipe.key(), "seed": self._seed}),
-                )
-            state = self.trainer.strategy.broadcast(state, src=0)
-            if not self.trainer.is_global_zero:
-                args = (*args[:4], None, *args[5:])
-            model, hit = cached_stage(*args, preloaded=state, lookup=False)  # type: ignore[arg-type]
-        else:
-            model, hit = cached_stage(*args)  # type: ignore[arg-type]
-        self._info["som/model_hits"] = self._info.get("som/model_hits", 0.0) + float(hit)
-        return model.to(self._device).eval().requires_grad_(False)
-
-    # ------------------------------------------------------------------------------------------- setup
-    def setup(self, stage: str) -> None:
-        super().setup(stage)
-        if stage != "fit" or self._prepared:
-            return
-        self._prepared = True
-        self._t_start = time.perf_counter()
-        trainer, dm = self.trainer, self.trainer.datamodule
-        splits = getattr(dm, "splits", None)
-        if splits is None or not hasattr(splits, "train"):
-            raise ConfigError(
-                "data._target_",
-                type(dm).__name__,
-                "compresslab.data.DataModule (HPMKDModule reads its splits)",
-                "use one of the conf/data configs.",
-            )
-        self._seed = int(torch.initial_seed()) % (2**31)
-        self._device = trainer.strategy.root_device
-        self._source = getattr(dm, "dataset", None)
-        self._train_ds = splits.train
-        self._val_ds = next(iter(splits.val.values()), None) if splits.val else None
-        if self._val_ds is None and (self.comp["acm"] or self.comp["pdc"]):
-            raise ConfigError(
-                "data.dataset.val_fraction", 0, "a validation split (ACM and PDC probe on it)", "> 0."
-            )
-        self._som = SharedOptimizationMemory(self.hparams.som_dir) if self.comp["som"] else None
-        self._data_id = dataset_identity(self._train_ds, "train", self._source)
-        # the probes' starting point; not a submodule (no checkpoint, no optimiser, no DDP unused parameters)
-        object.__setattr__(self, "_initial_student", copy.deepcopy(self.net).cpu())
-        limited = self._limits()[0] is not None
-        self._cacheable = (
-            self.comp["ppp"]
-            and self.hparams.teacher_cache == "auto"
-            and not limited
-            and is_deterministic(self._train_ds)
-        )
-        if self._cacheable and not isinstance(splits.train, IndexedDataset):
-            splits.train = IndexedDataset(splits.train)  # batches carry sample indices for the cached logits
-        elif self.comp["ppp"] and not self._cacheable and not limited:
-            log.info("training split is randomly augmented: teachers run on every batch (no logit cache)")
-        for t in self.teachers:
-            t.to(self._device)
-
-        teacher0 = self.teachers[0] if self.teachers else None
-        t_val = math.nan
-        if teacher0 is not None and self._val_ds is not None:
-            labels = self._val_labels()
-            t_val = accuracy(self._outputs(teacher0, "val")[: len(labels)], labels)
-        self._info["teacher/val_acc"] = t_val
-        if teacher0 is not None:
-            self._meta = MetaFeatures.from_data(
-                dataset_labels(self._train_ds),
-                self.hparams.input_shape or list(getattr(dm, "input_shape", [1])),
-                teacher0,
-                self.net,
-                min(max(t_val if math.isfinite(t_val) else 0.0, 0.0), 1.0),
-                n_classes=self.hparams.num_classes,
-            )
-        if self.comp["acm"]:
-            self._run_acm(teacher0, t_val)  # type: ignore[arg-type]
-
-        chain_model: nn.Module | None = None
-        if self.method == "takd" or self.comp["pdc"]:
-            chain_model = self._run_chain(teacher0)  # type: ignore[arg-type]
-        self._build_teacher_set(teacher0, chain_model)
-        self._info["time/setup_s"] = time.perf_counter() - self._t_start
-
-    def _val_labels(self) -> torch.Tensor:
-        labels = dataset_labels(self._val_ds)
-        cap = self._limits()[1]
-        if cap is not None:  # batched_outputs computed only the first batches: compare those rows
-            labels = labels[: cap * self.hparams.teacher_batch_size]
-        return labels
-
-    def _run_acm(self, teacher0: nn.Module, t_val: float) -> None:
-        t0 = time.perf_counter()
-        a = self.hparams.acm
-        default = KDConfig.clipped(
-            self._t0, self._alpha, float(self._lr or 1e-3), self.trainer.max_epochs or 1
-        )
-        if (default.temperature, default.alpha) != (self._t0, self._alpha):
-            warnings.warn(f"ACM default clipped into its ranges: {default}", stacklevel=2)
-        manager = AdaptiveConfigManager(
-            k=a["k"], regressor_threshold=a["regressor_threshold"], score_key=a["score_key"], default=default
-        )
-        suggestion = manager.explain(self._meta, self._som) if self.trainer.is_global_zero else None  # type: ignore[arg-type]
-        if self.trainer.world_size > 1:  # one history read: every rank must run the same quick validations
-            suggestion = self.trainer.strategy.broadcast(suggestion, src=0)
-        assert suggestion is not None
-        config = suggestion.config
-        log.info(f"ACM {suggestion.method} over {suggestion.n_history} runs: {config}")
-        if a["refine"] and self._val_ds is not None:
-            ref = max(t_val, 1e-6) if math.isfinite(t_val) else 1.0
-
-            def score(c: KDConfig) -> float:
-                self._t0, self._alpha, self._lr = c.temperature, c.alpha, c.lr
-                return self._probe(teacher0, self._recipe(c.epochs)) / ref
-
-            result = manager.validate_and_refine(
-                config, score, a["threshold"], epochs=self._epochs(a["refine_epochs"])
-            )
-            config = result.best
-            self._info["acm/refine_runs"] = float(len(result.scores))
-            log.info(
-                f"ACM refined over {len(result.scores)} quick runs: {config} (score {result.best_score:.4f})"
-            )
-        self._t0, self._alpha, self._lr = config.temperature, config.alpha, config.lr
-        self._info["acm/method"] = {"default": 0.0, "knn": 1.0, "regressor": 2.0}[suggestion.method]
-        self._info["time/acm_s"] = time.perf_counter() - t0
-
-    def _run_chain(self, teacher0: nn.Module) -> nn.Module | None:
-        t0 = time.perf_counter()
-        c = self.hparams.chain
-        if self.method == "takd":
-            pdc = ProgressiveDistillationChain(steps=2, epsilon=None)
-        else:
-            pdc = ProgressiveDistillationChain(c["steps"], c["epsilon"], c["mode"], c["depths"])
-        assert self.family is not None
-        plan = pdc.plan(self.family, count_params(teacher0), count_params(self.net))
-        stage_recipe = self._recipe(c["epochs"])
-        probe_recipe = self._recipe(c["probe_epochs"])
-        outcome = pdc.run(
-            plan,
-            teacher0,
-            lambda stage, parent: self._stage_model(stage, parent, stage_recipe),
-            (lambda m: self._probe(m, probe_recipe)) if pdc.epsilon is not None else None,
-        )
-        self.chain_outcome = outcome
-        log.info(
-            f"PDC: planned {[s.params for s in plan]} params, trained {outcome.steps_trained}, "
-            f"probes {[round(s, 4) for s in outcome.scores]}, student's teacher = "
-            f"{'teacher' if outcome.best == 0 else f'f_{outcome.best}'} ({outcome.reason})"
-        )
-        self._info["hpmkd/chain_steps"] = float(outcome.steps_trained)
-        self._info["hpmkd/chain_best"] = float(outcome.best)
-        self._info["time/chain_s"] = time.perf_counter() - t0
-        return None if outcome.best == 0 else outcome.last_model(teacher0)
-
-    def _build_teacher_set(self, teacher0: nn.Module | None, chain_model: nn.Module | None) -> None:
-        """The teachers the student learns from, in AWMT slot order, and their cached training logits."""
-        if self.method in ("direct", "dml"):
-            models: list[nn.Module | None] = []
-        elif self.method in ("kd", "fitnets"):
-            models = [teacher0]
-        elif self.method == "takd":
-            models = [chain_model or teacher0]
-        elif self.awmt is not None:
-            models = ([chain_model] if self._chain_slot else []) + list(self.teachers)
-        else:
-            models = [chain_model or teacher0]
-        self._set_models = models
-        self._mask = torch.tensor([m is not None for m in models], dtype=torch.bool) if models else None
-        if not models or not self._cacheable:
-            return
-        logits = [self._outputs(m, "train") if m is not None else None for m in models]
-        ref = next(t for t in logits if t is not None)
-        self._set_logits = torch.stack(
-            [t if t is not None else torch.zeros_like(ref) for t in logits]
-        )  # [K, N, C]
-        if self.method == "fitnets":
-            _, self._teacher_feats = self._outputs(teacher0, "train", features=True)  # type: ignore[arg-type,misc]
+        #: what each component chose ("did it act"): written to hpmkd_choices.json, summarised in the metrics
+        self.choices: dict[str, Any] = {}
+        self._attn_total: torch.Tensor | None = None
+        self._attn_total_n = 0
+        self._attn_ent_total = 0.0
+        self._t_traj: list[float] = []  # [first, last, min, max, sum, n]
 
     # ------------------------------------------------------------------------------------------- fit
     def on_fit_start(self) -> None:
@@ -752,6 +348,11 @@ class HPMKDModule(ClassifierModule):
             w = weights.detach().sum(0)
             self._attn_sum = w if self._attn_sum is None else self._attn_sum + w
             self._attn_n += len(y)
+            self._attn_total = w if self._attn_total is None else self._attn_total + w
+            self._attn_total_n += len(y)
+            self._attn_ent_total += float(-reg.detach()) * len(y)
+        elif self.method == "kd_ensemble":
+            p_t = F.softmax(z / t, -1).mean(0)  # equal-weight ensemble of the teachers' softened outputs
         else:
             p_t = F.softmax(z[0] / t, -1)
         loss, kl, _ = kd_objective(logits, p_t, y, t, self._alpha, bool(self.hparams.t_squared))
@@ -785,6 +386,11 @@ class HPMKDModule(ClassifierModule):
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._mts is not None and self._last_ce is not None:
             self._mts.step(self._last_ce)
+            t = float(self._mts.temperature)
+            if not self._t_traj:
+                self._t_traj = [t, t, t, t, 0.0, 0.0]
+            tr = self._t_traj
+            tr[1], tr[2], tr[3], tr[4], tr[5] = t, min(tr[2], t), max(tr[3], t), tr[4] + t, tr[5] + 1
 
     def on_train_epoch_end(self) -> None:
         now = time.perf_counter()
@@ -804,41 +410,9 @@ class HPMKDModule(ClassifierModule):
         if self._mts is None and self.method not in ("direct", "dml"):
             values["train/temperature"] = self._t0
         if self._attn_sum is not None and self._attn_n:
-            for m, w in enumerate((self._attn_sum / self._attn_n).tolist()):
-                values[f"awmt/w{m}"] = w
             self._attn_sum, self._attn_n = None, 0
+        values.update(self._did_it_act())
         self.log_dict(values, on_step=False, on_epoch=True)
-
-    def on_fit_end(self) -> None:
-        """Add this run's (meta-features, configuration, result) to the SOM history (rank 0, real runs only)."""
-        if (
-            self._som is None
-            or self._meta is None
-            or self.method not in RECORDED_METHODS
-            or self.trainer.fast_dev_run
-            or not self.trainer.is_global_zero
-            or self._limits()[0] is not None
-        ):
-            return
-        best = self.val_acc_best.compute()
-        t_val = self._info.get("teacher/val_acc", math.nan)
-        if not (torch.isfinite(best) and math.isfinite(t_val) and t_val > 0):
-            return
-        config = {
-            "temperature": self._t0,
-            "alpha": self._alpha,
-            "lr": float(self._lr or 0.0),
-            "epochs": int(self.trainer.max_epochs or 1),
-            "method": self.method,
-            "components": self.comp,
-        }
-        result = {
-            "retention": float(best) / t_val,
-            "val_acc": float(best),
-            "teacher_val_acc": t_val,
-            "fit_s": time.perf_counter() - self._t_start,
-        }
-        self._som.add_run(self._meta, config, result, run_id=self._run_id)
 
     # ------------------------------------------------------------------------------------------- state
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
