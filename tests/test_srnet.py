@@ -515,6 +515,39 @@ def test_tables_name_missing_commands_and_check_the_direction(tmp_path):
     assert any(r[1] == "(c) mask train on PLM" and r[4].startswith("missing") for r in par.rows)
 
 
+def test_task_check_table_gives_each_precondition_its_values_and_verdict(tmp_path):
+    empty = sr_tables.task_check_table(tmp_path)
+    assert (
+        empty.rows[0][2] == "missing: `compresslab-train -m experiment=srnet/reduced_task_check seed=1,2,3`"
+    )
+    assert all(v.label == "inconclusive (n=0; no runs)" for v in empty.verdicts)
+    for seed, (hans, anti) in enumerate([(0.55, 0.40), (0.60, 0.45), (0.50, 0.35)], start=1):
+        _fake_run(tmp_path, f"u{seed}", "srnet_task_check", "unbiased/ce/0.0",
+                  {"test/acc": 0.99, "test_hans_like/acc": 0.98, "test_anti_aligned/acc": 0.97})  # fmt: skip
+        _fake_run(tmp_path, f"s{seed}", "srnet_fig2", "full/ce/0.0",
+                  {"test/acc": 0.97, "test_hans_like/acc": hans, "test_anti_aligned/acc": anti,
+                   "test_hans_like/acc_cell_contradiction_high": 0.1 * seed})  # fmt: skip
+        with open(tmp_path / f"s{seed}" / "metrics.json") as f:
+            summary = json.load(f)
+        summary["config"]["seed"] = seed
+        (tmp_path / f"s{seed}" / "metrics.json").write_text(json.dumps(summary))
+        summary = json.loads((tmp_path / f"u{seed}" / "metrics.json").read_text())
+        summary["config"]["seed"] = seed
+        (tmp_path / f"u{seed}" / "metrics.json").write_text(json.dumps(summary))
+    table = sr_tables.task_check_table(tmp_path)
+    rows = {(r[0], r[1]): r for r in table.rows}
+    hans = rows[
+        ("CE at the training bias leaves OOD headroom: HANS-like acc ≤ 70 %", "CE, train bias (std model)")
+    ]
+    assert hans[2:] == ["55.0 ± 5.0 (n=3)", "s1: 55.0, s2: 60.0, s3: 50.0", "≤ 70"]
+    labels = [v.label for v in table.verdicts]
+    # unbiased ID and HANS-like 99 / 98 (sd 0) hold; std ID 97 ≥ 80 holds; HANS-like 55 ± 5: t-interval
+    # [42.6, 67.4] < 70 holds; anti 40 ± 5: [27.6, 52.4] straddles 30 (inconclusive), < 70 holds
+    assert labels == ["holds", "holds", "holds", "holds", "inconclusive (n=3)", "holds"]
+    cell = rows[("HANS-like cell contradiction/high", "CE, train bias (std model)")]
+    assert cell[2:4] == ["20.0 ± 10.0 (n=3)", "s1: 10.0, s2: 20.0, s3: 30.0"]
+
+
 # ================================================================================================ slow: configs
 SRNET_EXPERIMENTS = sorted(
     str(p.relative_to(CONF_DIR / "experiment").with_suffix(""))
@@ -526,7 +559,7 @@ SRNET_EXPERIMENTS = sorted(
 def test_every_srnet_experiment_composes_and_validates(tmp_path):
     from compresslab.train import validate
 
-    assert len(SRNET_EXPERIMENTS) == 27
+    assert len(SRNET_EXPERIMENTS) == 28
     for exp in SRNET_EXPERIMENTS:
         try:
             validate(compose_cfg("train", [f"experiment={exp}", "logger=csv"], tmp_path / "run"))

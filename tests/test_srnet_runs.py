@@ -149,3 +149,25 @@ def test_export_writes_a_transformers_directory_with_the_masked_model(runs, tmp_
         from compresslab.srnet.export import export_run
 
         export_run(runs["ft"], tmp_path / "dense")
+
+
+def test_test_splits_report_accuracy_per_label_and_overlap_cell(runs):
+    """The per-cell accuracies are the split's accuracy broken down: HANS-like (32 pairs: 16 entailment, 8
+    contradiction, 8 neutral, all high overlap) and anti-aligned (300: 100 per label) recombine to the split's acc."""
+    metrics = json.loads((runs["ft"] / "metrics.json").read_text())["metrics"]
+    hans = {
+        k.rsplit("acc_cell_", 1)[1]: float(v) for k, v in metrics.items() if "test_hans_like/acc_cell_" in k
+    }
+    assert set(hans) == {"contradiction_high", "entailment_high", "neutral_high"}
+    recombined = (
+        16 * hans["entailment_high"] + 8 * hans["contradiction_high"] + 8 * hans["neutral_high"]
+    ) / 32
+    assert recombined == pytest.approx(float(metrics["test_hans_like/acc"]), abs=1e-6)
+    anti = {
+        k.rsplit("acc_cell_", 1)[1]: float(v)
+        for k, v in metrics.items()
+        if "test_anti_aligned/acc_cell_" in k
+    }
+    assert set(anti) == {"contradiction_high", "entailment_low", "neutral_high"}
+    assert sum(anti.values()) / 3 == pytest.approx(float(metrics["test_anti_aligned/acc"]), abs=1e-6)
+    assert all(0.0 <= v <= 1.0 for v in [*hans.values(), *anti.values()])

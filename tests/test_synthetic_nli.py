@@ -76,6 +76,41 @@ def test_pairs_follow_the_rule_and_the_overlap_levels():
     assert pairs.meta["operator"][0] == _parse(pairs.text_a[0])["op"]
 
 
+def test_agreement_rule_labels_factives_by_polarity_agreement():
+    """rule=agreement: a factive premise entails its clause as stated — entailment when the hypothesis' polarity
+    (negated or not) agrees with the clause's, contradiction when not; non-factive: neutral. Clause polarity and
+    hypothesis negation are half / half within every label (neither alone says anything), the distractor's
+    interrupter is always a negative word other than the clause's, and the overlap levels stay exactly 1 (never
+    contiguous) and 0."""
+    src = SyntheticNLI(n_train=600, bias=0.5, rule="agreement", seed=2)
+    pairs = src.read("train")
+    neg_words = {w for i in syn.NEGATIVE for w in i.split()}
+    per_label: dict[str, Counter] = defaultdict(Counter)
+    for a, b, kind, high, negated in zip(pairs.text_a, pairs.text_b, pairs.meta["kind"],
+                                         pairs.meta["high_overlap"], pairs.meta["negated_hypothesis"]):  # fmt: skip
+        parts = _parse(a)
+        clause_positive = parts["int"] in syn.POSITIVE
+        hyp = WORD.findall(b)
+        hyp_negated = bool(set(hyp) & (neg_words | {"not"}))
+        assert hyp_negated == negated
+        if parts["op"] in syn.NON_FACTIVE:
+            assert kind == "N"
+        else:
+            assert kind == ("E" if hyp_negated != clause_positive else "C")
+        assert parts["dint"] in syn.NEGATIVE and parts["dint"] != parts["int"]
+        if high:
+            assert word_overlap(a, b) == 1.0 and " ".join(hyp) not in a
+        else:
+            assert word_overlap(a, b) == 0.0
+        per_label[kind][(clause_positive, hyp_negated)] += 1
+    for kind, counts in per_label.items():
+        clause = sum(v for (c, _), v in counts.items() if c) / sum(counts.values())
+        negation = sum(v for (_, n), v in counts.items() if n) / sum(counts.values())
+        assert clause == pytest.approx(0.5, abs=0.01) and negation == pytest.approx(0.5, abs=0.01), kind
+    with pytest.raises(ConfigError, match="data.dataset.rule"):
+        SyntheticNLI(rule="xor")
+
+
 def test_lexicon_is_disjoint_where_the_overlap_levels_need_it():
     premise_words = (
         {w for w, _ in syn.NOUNS + syn.VERBS}
@@ -224,15 +259,21 @@ class _FirstLetterVectors:
         return m
 
 
-@pytest.mark.parametrize("features", ["word_overlap", "overlap"])
+@pytest.mark.parametrize(
+    ("features", "rule"),
+    [("word_overlap", "interrupter"), ("overlap", "interrupter"), ("word_overlap", "agreement")],
+)
 def test_bias_only_model_is_at_chance_within_each_overlap_level(
-    features: str, monkeypatch: pytest.MonkeyPatch
+    features: str, rule: str, monkeypatch: pytest.MonkeyPatch
 ):
     """The bias-only model learns the shortcut (high overlap -> entailment) and nothing else: within an overlap
     level its accuracy is the majority-label rate of that level (bias 0.9: 81.8 % of the high-overlap pairs are
-    entailment; the low level is contradiction and neutral in equal parts, 47.4 % each)."""
+    entailment; the low level is contradiction and neutral in equal parts, 47.4 % each). Under rule=agreement
+    only the overlap rate (the reduced runs' bias model) is checked: the five-feature model's similarity features
+    with this test's first-letter vectors read 51.7 % at the low level there (a negated hypothesis is longer, and
+    in contradiction its negation goes with the clause's polarity words)."""
     monkeypatch.setattr(srbias, "WordVectors", lambda pretrained=None: _FirstLetterVectors())
-    pairs = SyntheticNLI(n_train=1200, bias=0.9).read("train")
+    pairs = SyntheticNLI(n_train=1200, bias=0.9, rule=rule).read("train")
     log_probs, meta = srbias.fit_bias_model(pairs.text_a, pairs.text_b, pairs.labels, 3, features)
     pred, y = log_probs.argmax(1), np.array(pairs.labels)
     high = np.array(pairs.meta["high_overlap"])

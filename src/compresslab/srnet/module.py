@@ -226,6 +226,7 @@ class NLUClassifier(ClassifierModule):
                 )
                 self.eval_losses[name] = MeanMetric()
         splits = dm.loaded_splits()
+        self._setup_cell_metrics(source, splits)
         source_name = source.name
         for name, ds in [("train", splits.train), *splits.val.items(), *splits.test.items()]:
             labels = getattr(ds, "labels", None)
@@ -235,6 +236,34 @@ class NLUClassifier(ClassifierModule):
             self._load_train_tables(splits.train)
         if self.hparams.compile and stage == "fit":
             self.net = torch.compile(self.net)
+
+    def _setup_cell_metrics(self, source: Any, splits: Any) -> None:
+        """Accuracy per analysis cell (e.g. label × overlap level) of every test split whose examples carry
+        cells: ``test_<split>/acc_cell_<cell>`` (cell names with ``/`` → ``_``), cells the split has only."""
+        if not hasattr(self, "cell_metrics"):
+            self.cell_metrics = nn.ModuleDict()
+        self.cell_keys: dict[str, dict[int, str]] = {}
+        for name, ds in splits.test.items():
+            cells, names = getattr(ds, "cells", None), source.cell_names.get(name, ())
+            if cells is None or not names:
+                continue
+            present = sorted(int(k) for k in torch.unique(cells))
+            self.cell_keys[name] = {k: f"{name}/acc_cell_{names[k].replace('/', '_')}" for k in present}
+            for k in present:
+                key = f"{name}__{k}"
+                if key not in self.cell_metrics:
+                    self.cell_metrics[key] = MeanMetric()
+
+    def _log_cells(self, name: str, batch: dict[str, torch.Tensor], correct: torch.Tensor) -> None:
+        cells = batch.get("cell")
+        if cells is None or name not in self.cell_keys:
+            return
+        for k, key in self.cell_keys[name].items():
+            hit = cells == k
+            if bool(hit.any()):
+                metric = self.cell_metrics[f"{name}__{k}"]
+                metric.update(correct[hit].float())
+                self.log(key, metric, on_epoch=True, add_dataloader_idx=False)
 
     def _load_train_tables(self, train: Any) -> None:
         c = self.hparams.num_classes
@@ -277,6 +306,8 @@ class NLUClassifier(ClassifierModule):
             preds = self.prediction_maps[name](preds)
         self.eval_losses[name](F.cross_entropy(logits.float(), y), weight=len(y))
         self.eval_metrics[name](preds, y)
+        if stage == "test":
+            self._log_cells(name, batch, preds == y)
         self.log(f"{name}/loss", self.eval_losses[name], on_epoch=True, add_dataloader_idx=False)
         self.log_dict(
             self.eval_metrics[name], on_epoch=True, prog_bar=name == "val", add_dataloader_idx=False

@@ -82,6 +82,14 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("fought", "battled"), ("hugged", "embraced"), ("ignored", "disregarded"), ("supported", "backed"),
     ("avoided", "evaded"), ("attacked", "assaulted"), ("rescued", "saved"), ("invited", "summoned"),
 )  # fmt: skip
+#: base form of each verb synonym (a negated low-overlap hypothesis: ``a N2' did not V' a N3'``)
+SYNONYM_BASE: dict[str, str] = {
+    "assisted": "assist", "spotted": "spot", "phoned": "phone", "encountered": "encounter", "pursued": "pursue",
+    "employed": "employ", "observed": "observe", "trailed": "trail", "welcomed": "welcome",
+    "compensated": "compensate", "tutored": "tutor", "alerted": "alert", "battled": "battle",
+    "embraced": "embrace", "disregarded": "disregard", "backed": "back", "evaded": "evade",
+    "assaulted": "assault", "saved": "save", "summoned": "summon",
+}  # fmt: skip
 PLACES: tuple[str, ...] = (
     "park", "garden", "office", "kitchen", "station", "library", "market", "museum", "hospital", "school",
     "harbor", "village",
@@ -89,6 +97,8 @@ PLACES: tuple[str, ...] = (
 #: the function words of the premise template
 TEMPLATE_WORDS: tuple[str, ...] = ("the", "who", "it", "that", "in")
 
+#: how a factive premise's label is decided (see the module docstring)
+RULES: tuple[str, ...] = ("interrupter", "agreement")
 KINDS: tuple[Kind, ...] = ("C", "E", "N")  # MNLI's label order
 KIND_NAMES: dict[str, str] = {"C": "contradiction", "E": "entailment", "N": "neutral"}
 #: the analysis cells, label × overlap level; cell id = 2 · (index of the kind in C, E, N) + (0 high, 1 low)
@@ -126,10 +136,11 @@ class PairPlan:
     high_overlap: bool
     distractor: bool
     positive: bool  # polarity of the embedded clause's interrupter
+    negated_hypothesis: bool = False  # the hypothesis carries a negation (rule "agreement" only)
 
 
 def synthetic_pair(
-    rng: np.random.Generator, plan: PairPlan, n_operators: int = 24
+    rng: np.random.Generator, plan: PairPlan, n_operators: int = 24, rule: str = "interrupter"
 ) -> tuple[str, str, str, str]:
     """One premise/hypothesis pair following ``plan`` (see the module docstring).
 
@@ -146,15 +157,25 @@ def synthetic_pair(
     verb = VERBS[rng.integers(len(VERBS))]
     place = PLACES[rng.integers(len(PLACES))] if rng.random() < 0.5 else None
     subject = f"the {n1[0]}"
+    negatives = [interrupter] if not plan.positive else []  # negative interrupters the premise holds
+    if rule == "agreement":  # the distractor always negative, another word than the clause's
+        other_ints = tuple(w for w in NEGATIVE if w != interrupter)
     if plan.distractor:  # the other operator class and the other polarity: the words balance out
-        subject += (
-            f" who {other_ints[rng.integers(len(other_ints))]} {other_ops[rng.integers(n_operators)]} it"
-        )
+        d_int = other_ints[rng.integers(len(other_ints))]
+        subject += f" who {d_int} {other_ops[rng.integers(n_operators)]} it"
+        negatives = [d_int] if rule == "agreement" else negatives + ([d_int] if plan.positive else [])
     where = f" in the {place}" if place else ""
     premise = f"{subject} {op} that the {n2[0]} {interrupter} {verb[0]} the {n3[0]}{where}"
     if plan.high_overlap:
         keep_place = place is not None and rng.random() < 0.5
-        hypothesis = f"the {n2[0]} {verb[0]} the {n3[0]}" + (where if keep_place else "")
+        neg = ""
+        if plan.negated_hypothesis:  # a negative word of the premise (overlap stays 1 with a distractor)
+            pool = negatives or list(NEGATIVE)
+            neg = f" {pool[rng.integers(len(pool))]}"
+        hypothesis = f"the {n2[0]}{neg} {verb[0]} the {n3[0]}" + (where if keep_place else "")
+    elif plan.negated_hypothesis:  # words outside the premise lexicon: overlap stays 0
+        base = SYNONYM_BASE[verb[1]]
+        hypothesis = f"{_article(n2[1])} {n2[1]} did not {base} {_article(n3[1])} {n3[1]}"
     else:
         hypothesis = f"{_article(n2[1])} {n2[1]} {verb[1]} {_article(n3[1])} {n3[1]}"
     return premise, hypothesis, op, interrupter
@@ -201,6 +222,7 @@ class SyntheticNLI(TextPairSource):
         eval_bias: float | None = None,
         distractor_rate: float = 1.0,
         n_operators: int = 24,
+        rule: str = "interrupter",
         seed: int = 0,
         ood_name: str = "hans_like",
         anti_name: str = "anti_aligned",
@@ -234,6 +256,8 @@ class SyntheticNLI(TextPairSource):
                 f"an integer in [1, {len(FACTIVE)}]",
                 "set n_operators=24.",
             )
+        if rule not in RULES:
+            raise ConfigError("data.dataset.rule", rule, f"one of {list(RULES)}", "set rule=agreement.")
         check_split_name("data.dataset.ood_name", ood_name)
         check_split_name("data.dataset.anti_name", anti_name)
         if ood_name == anti_name:
@@ -244,7 +268,7 @@ class SyntheticNLI(TextPairSource):
         self.num_labels, self.seed = num_labels, seed
         self.sizes = {"train": n_train, "val": n_val, "test": n_test, "ood": n_ood, "anti": n_anti}
         self.bias, self.eval_bias = float(bias), None if eval_bias is None else float(eval_bias)
-        self.distractor_rate, self.n_operators = float(distractor_rate), n_operators
+        self.distractor_rate, self.n_operators, self.rule = float(distractor_rate), n_operators, rule
         self.ood_name, self.anti_name = ood_name, anti_name
 
     # ------------------------------------------------------------------------------------------ declared
@@ -313,8 +337,13 @@ class SyntheticNLI(TextPairSource):
                 d = round(self.distractor_rate * len(cell))
                 flags = [True] * d + [False] * (len(cell) - d)
                 for j, distractor in enumerate(flags):
-                    positive = kind == "E" or (kind == "N" and j % 2 == 0)
-                    plans.append(PairPlan(kind, high, distractor, positive))
+                    if self.rule == "agreement":  # clause and hypothesis polarity: half / half everywhere
+                        positive = j % 2 == 0
+                        negated = {"E": not positive, "C": positive}.get(kind, (j // 2) % 2 == 0)
+                        plans.append(PairPlan(kind, high, distractor, positive, negated))
+                    else:
+                        positive = kind == "E" or (kind == "N" and j % 2 == 0)
+                        plans.append(PairPlan(kind, high, distractor, positive))
         rng = np.random.default_rng([self.seed, self.SPLITS.index(split), 1])
         return [plans[i] for i in rng.permutation(len(plans))], label_of
 
@@ -324,7 +353,7 @@ class SyntheticNLI(TextPairSource):
             raise ConfigError("synthetic_nli split", split, f"one of {list(self.SPLITS)}")
         plans, label_of = self.plans(split)
         rng = np.random.default_rng([self.seed, self.SPLITS.index(split), 2])
-        made = [synthetic_pair(rng, p, self.n_operators) for p in plans]
+        made = [synthetic_pair(rng, p, self.n_operators, self.rule) for p in plans]
         return TextPairs(
             ids=[f"{split}-{i}" for i in range(len(plans))],
             text_a=[m[0] for m in made],
@@ -337,6 +366,7 @@ class SyntheticNLI(TextPairSource):
                 "distractor": [p.distractor for p in plans],
                 "operator": [m[2] for m in made],
                 "interrupter": [m[3] for m in made],
+                "negated_hypothesis": [p.negated_hypothesis for p in plans],
             },
             cells=[cell_of(p.kind, p.high_overlap) for p in plans],
             cell_names=CELL_NAMES,
