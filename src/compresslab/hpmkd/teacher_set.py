@@ -158,9 +158,30 @@ class TeacherSetSetup:
             return None
         return self._outputs(model, "train")
 
-    def _probe(self, teacher: nn.Module, recipe: Recipe) -> float:
-        """Validation accuracy of a fresh copy of the initial student distilled from ``teacher`` by ``recipe``."""
+    def _probe(self, teacher: nn.Module, recipe: Recipe, shared: bool = False) -> float:
+        """Validation accuracy of a fresh copy of the initial student distilled from ``teacher`` by ``recipe``.
+
+        ``shared`` (the chain's ``shared_seed``): the probe student is re-initialised from ``recipe.seed``, so the
+        score does not depend on the run's seed and goes through the SOM cache like the chain's models."""
+        if not shared:
+            return self._probe_now(teacher, recipe, copy.deepcopy(self._initial_student))
         student = copy.deepcopy(self._initial_student)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(recipe.seed)
+            for module in student.modules():
+                if hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+        key = teacher_key(teacher, self._data_id, extra={"probe": recipe.key(), "student": repr(student)})
+        label = f"probe of {type(teacher).__name__} ({count_params(teacher)} params)"
+        score = self._cached(
+            key,
+            lambda: torch.tensor([self._probe_now(teacher, recipe, student)]),
+            label,
+            partial=self._limits()[0] is not None,
+        )
+        return float(score[0])
+
+    def _probe_now(self, teacher: nn.Module, recipe: Recipe, student: nn.Module) -> float:
         fit_distill(
             student,
             self._train_ds,
@@ -345,11 +366,14 @@ class TeacherSetSetup:
         ):  # one chain per (teacher, data, recipe), trained once and reused by every seed
             stage_recipe = dataclasses.replace(stage_recipe, seed=int(c["shared_seed"]))
         probe_recipe = self._recipe(c["probe_epochs"])
+        shared = c["shared_seed"] is not None and self.method == "hpmkd"
+        if shared:
+            probe_recipe = dataclasses.replace(probe_recipe, seed=int(c["shared_seed"]))
         outcome = pdc.run(
             plan,
             teacher0,
             lambda stage, parent: self._stage_model(stage, parent, stage_recipe),
-            (lambda m: self._probe(m, probe_recipe)) if pdc.epsilon is not None else None,
+            (lambda m: self._probe(m, probe_recipe, shared)) if pdc.epsilon is not None else None,
         )
         self.chain_outcome = outcome
         log.info(
