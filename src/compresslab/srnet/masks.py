@@ -44,12 +44,10 @@ The fixed-mask parametrization :class:`FixedMask` serves IMP and re-training a s
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import torch
@@ -58,7 +56,6 @@ from torch.nn.utils import parametrize
 
 from compresslab.srnet.topk import TopKMask, exact_topk_keep
 from compresslab.utils.errors import ConfigError
-from compresslab.utils.io import atomic_torch_save
 
 Init = Literal["hard", "soft"]
 Control = Literal["topk", "threshold"]
@@ -538,135 +535,10 @@ def realised_sparsity(model_or_masks: nn.Module | Mapping[str, BinaryMask | Fixe
     return out
 
 
-@dataclass(frozen=True)
-class SparsitySchedule:
-    """Target sparsity per optimizer step: ``fixed`` (s_f throughout) or ``cubic`` (Zhu & Gupta)
-
-        s_t = s_f + (s_i − s_f)·(1 − (t − t_0)/(T − t_0))³   (t_0 ≤ t ≤ T; s_i before t_0, s_f after T).
-
-    Args:
-        final: s_f ∈ [0, 1).
-        initial: s_i ∈ [0, 1) (cubic only; ``None`` = s_f).
-        kind: ``fixed`` or ``cubic``.
-        start, end: t_0 and T in optimizer steps (cubic only; T > t_0).
-    """
-
-    final: float
-    initial: float | None = None
-    kind: Literal["fixed", "cubic"] = "fixed"
-    start: int = 0
-    end: int = 1
-
-    def __post_init__(self) -> None:
-        check_sparsity(self.final, "model.sparsity")
-        if self.initial is not None:
-            check_sparsity(self.initial, "model.initial_sparsity")
-        if self.kind not in ("fixed", "cubic"):
-            raise ConfigError("model.schedule", self.kind, "'fixed' or 'cubic'", "set model.schedule=fixed.")
-        if self.kind == "cubic" and not self.end > self.start:
-            raise ConfigError(
-                "model.schedule_end",
-                (self.start, self.end),
-                "an end step T after the start step t_0",
-                "raise model.schedule_end or the number of training steps.",
-            )
-
-    def __call__(self, step: int) -> float:
-        if self.kind == "fixed" or self.initial is None:
-            return self.final
-        t = min(max((step - self.start) / (self.end - self.start), 0.0), 1.0)
-        return self.final + (self.initial - self.final) * (1.0 - t) ** 3
-
-
-# ============================================================================================ mask files
-def mask_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """``{"<linear name>.weight": bool mask}`` of every masked Linear (CPU tensors): a standard state dict."""
-    with torch.no_grad():
-        return {
-            f"{name}.weight": m.keep().detach().to("cpu", torch.bool).clone()
-            for name, m in masks_of(model).items()
-        }
-
-
-def save_masks(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Write :func:`mask_state_dict` to ``path`` with ``torch.save`` (atomically: :func:`compresslab.utils.io.atomic_write`)."""
-    return atomic_torch_save(mask_state_dict(model), path)
-
-
-def load_mask_file(
-    path: str | os.PathLike,
-    model: nn.Module,
-    pooler: bool = True,
-    classifier: bool = True,
-    key: str = "model.mask_file",
-) -> dict[str, torch.Tensor]:
-    """Read a mask file written by :func:`save_masks` and check it fits ``model``'s target Linears.
-
-    Entries for Linears excluded here (pooler / classifier when ``False``) are dropped; every remaining target
-    must have a mask of its weight's shape.
-
-    Raises:
-        ConfigError: the file is missing or unreadable, not a mask state dict, or for another model (names the
-            first missing / unexpected / mis-shaped entry).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            key,
-            str(path),
-            "an existing mask file (best_mask.pt of a mask-training or IMP run)",
-            "run that stage first.",
-        )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ConfigError(
-            key,
-            str(path),
-            "a torch state dict of bool masks",
-            f"the file cannot be read ({type(e).__name__}).",
-        ) from None
-    if not isinstance(state, Mapping) or not all(
-        isinstance(v, torch.Tensor) and v.dtype == torch.bool for v in state.values()
-    ):
-        raise ConfigError(
-            key, str(path), "a state dict {'<linear>.weight': bool tensor}", "write it with save_masks()."
-        )
-    targets = target_linears(model, pooler=True, classifier=True)
-    names = {f"{n}.weight": lin for n, lin in targets.items()}
-    unexpected = [k for k in state if k not in names]
-    if unexpected:
-        raise ConfigError(
-            key,
-            str(path),
-            f"masks for this model's Linear layers (e.g. {next(iter(names))})",
-            f"the file is for another model: it has {unexpected[:3]}, which this model lacks.",
-        )
-    use = {
-        n: lin
-        for n, lin in names.items()
-        if (pooler or not _POOLER_RE.search(n[: -len(".weight")]))
-        and (classifier or not _CLASSIFIER_RE.search(n[: -len(".weight")]))
-    }
-    missing = [n for n in use if n not in state]
-    if missing:
-        raise ConfigError(
-            key,
-            str(path),
-            f"a mask for each of the {len(use)} target Linear weights",
-            f"the file is for another model: it lacks {missing[:3]}.",
-        )
-    for n, lin in use.items():
-        w = lin.parametrizations.weight.original if parametrize.is_parametrized(lin, "weight") else lin.weight
-        if tuple(state[n].shape) != tuple(w.shape):
-            raise ConfigError(
-                key,
-                str(path),
-                f"'{n}' of shape {list(w.shape)}",
-                f"the file is for another model: its '{n}' has shape {list(state[n].shape)}.",
-            )
-    return {n: state[n] for n in use}
-
+# ============================================================================================ schedule, mask files
+# (compresslab.srnet.schedule / .mask_files; imported last: they use the names above)
+from compresslab.srnet.mask_files import load_mask_file, mask_state_dict, save_masks  # noqa: E402
+from compresslab.srnet.schedule import SparsitySchedule  # noqa: E402
 
 __all__ = [
     "BinaryMask",
