@@ -144,6 +144,25 @@ def test_status_counts_a_half_finished_log_dir(tmp_path: Path, capsys):
     assert "move these dirs out of" in capsys.readouterr().err
 
 
+def test_fork_launcher_reports_a_failed_run_and_its_log(tmp_path: Path, capsys):
+    """``--launcher fork``: a run that fails (here before any work: a batch larger than the training split) exits
+    non-zero in its child, its CLI error lands in its reproduce.log, and the stage fails naming the run dir."""
+    plan_file = tmp_path / "bad_batch.yaml"
+    plan_file.write_text(
+        "paper: bad_batch\ntables: []\noverrides: [logger=csv, extras.print_config=false, measure.enabled=false]\n"
+        "stages:\n  - name: one\n    run: [seed=0, data.batch_size=5000]\n"
+    )
+    logs = tmp_path / "logs"
+    assert cli.main([str(plan_file), "--log-dir", str(logs), "--launcher", "fork"]) == 1
+    out, err = capsys.readouterr()
+    run_dir = logs / "reproduce" / "bad_batch" / "one" / "default"
+    log = (run_dir / "reproduce.log").read_text()
+    assert "Error:" in log and "5000" in log, log[-2000:]  # the CLI's one message, in the run's own log
+    assert "FAILED (exit 1) one: (one run)" in out and "5000" in out  # the tail of that log, echoed
+    assert f"stage one: 1 run(s) failed ({run_dir})" in err
+    assert not (run_dir / "metrics.json").exists()
+
+
 # --------------------------------------------------------------------------------------------------- slow
 
 
