@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# HPM-KD tables, reduced (main, ablation, time; teachers seeds 0-2, students seeds 1-3): ~20 min on 2 CPU cores.
+# HPM-KD tables on the headroom benchmark (main, ablation, time; teachers seeds 0-2, students seeds 1-5): ~150 runs,
+# ~75 CPU-minutes on idle cores; ~25 min wall with --jobs 16 on 16 cores (the time stages run one job at a time).
 # A thin wrapper around `compresslab-reproduce hpmkd` (stages: src/compresslab/reproduce/papers/hpmkd.yaml): runs what the
 # tables are missing, skips finished runs, resumes interrupted ones from last.ckpt, then writes the tables.
 #   bash scripts/reproduce_hpmkd.sh                # everything missing, then the tables
