@@ -272,6 +272,12 @@ def _child(args: list[str], log: Path) -> None:
         from compresslab.utils import run_dir
 
         run_dir._RUN_ID = None  # a launch of its own, as in a fresh process
+        # torch read its thread count when this process imported it, before the plan's env was applied
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        if threads.isdigit() and int(threads) > 0:
+            import torch
+
+            torch.set_num_threads(int(threads))
         sys.argv = ["compresslab-train", *args]
         try:
             main()
