@@ -40,10 +40,14 @@ SPARSITIES = (0.2, 0.5, 0.7, 0.9)
 LOSS_NAMES = {"ce": "std", "std": "std", "poe": "poe", "reweight": "reweight", "conf_reg": "conf-reg"}
 REDUCED_DATA = (
     "Reduced scale (ours): MNLI/QQP/FEVER and BERT-base are not available offline. Task = the embedded synthetic "
-    "NLI set (conf/data/nlu/synthetic_nli.yaml: 2,000 training pairs whose word overlap predicts entailment for "
-    "90 %, ID dev/test with the same bias, and a 600-pair HANS-like OOD test where overlap is anti-correlated with "
-    "the label, scored 3→2 as HANS), model = the packaged pre-trained MiniLM (6 × 384, BERT architecture); "
-    "test accuracy %, mean ± std over seeds."
+    "NLI set (conf/data/nlu/synthetic_nli.yaml, compresslab.data.nlu.synthetic): premise 'the N1 who INT' OP' it OP "
+    "that the N2 INT V the N3', hypothesis = the embedded clause; factive OP + positive INT → entailment, factive + "
+    "negative INT → contradiction, non-factive OP → neutral, with a distractor clause of the other operator class "
+    "and polarity in every premise. 1,000 training pairs in which high word overlap (the clause's own words, vs "
+    "synonyms) goes with entailment for 97 % of each label, ID dev/test with the same bias, a 600-pair HANS-like OOD "
+    "test (every pair high overlap, half entailment; scored 3→2 as HANS) and a 300-pair anti-aligned test "
+    "(entailment at low overlap, the others at high); model = the packaged pre-trained MiniLM (6 × 384, BERT "
+    "architecture); test accuracy %, mean ± std over seeds. Whether the task can show the claim: srnet_task_check."
 )
 
 
@@ -63,7 +67,7 @@ TASKS: dict[str, Task] = {
         "synthetic NLI",
         "reduced",
         (("ID acc", "test/acc"),),
-        (("HANS-like acc", "test_hans_like/acc"),),
+        (("HANS-like acc", "test_hans_like/acc"), ("anti-aligned acc", "test_anti_aligned/acc")),
         "srnet/reduced",
     ),
     "MNLI": Task(
@@ -255,8 +259,8 @@ def fig2_table(log_dir: str | Path | RunSource) -> Table:
     table.notes += [
         REDUCED_DATA,
         "Mask training: scores on the frozen std fine-tuned weights, exact per-matrix top-k, the best ID-dev mask "
-        "after 0.7·t_max; full scale: the paper's hard init, 5 (MNLI) / 7 epochs; reduced: soft init, lr 3e-4, one "
-        "epoch of 62 steps (hard-init scores cannot cross their 0 / 0.02 gap in so few steps; see "
+        "after 0.7·t_max; full scale: the paper's hard init, 5 (MNLI) / 7 epochs; reduced: soft init, lr 3e-4, "
+        "two epochs of 32 steps (hard-init scores cannot cross their 0 / 0.02 gap in so few steps; see "
         "conf/experiment/srnet/reduced_mask.yaml). IMP: 10 % of each matrix per 0.1·t_max, weights trained. PoE's "
         "bias-only model: the paper's five word-overlap features (full); the overlap rate alone (reduced, "
         "compresslab.srnet.bias explains why). QQP is scored with F1 and PAWS with weighted F1 (srnet.md §4); "
