@@ -25,6 +25,14 @@ The shortcut: a *high-overlap* hypothesis copies the clause's words (``the N2 V 
 the only thing it says about the label. An example is *bias-aligned* when ``high overlap ⇔ entailment``; exactly
 ``round(bias · count)`` examples of each label are aligned.
 
+``rule="agreement"`` (an alternative, not the default) decides a factive premise by agreement instead: the
+hypothesis may carry a negation (``the N2 NEG V the N3`` with the distractor's negative word, overlap still 1 and
+never contiguous; low overlap ``a N2' did not V' a N3'``), entailment when its polarity agrees with the clause's,
+contradiction when not; clause polarity and hypothesis negation are half / half in every label, so no negative
+word marks contradiction (with ``interrupter`` a negative clause is never entailment, which a model learns from the
+majority pairs alone). Its rule is an XOR of two polarities: CE on unbiased data did not learn it at the reduced
+budget (MiniLM, 2,000 pairs: ID dev 66.7 % after 2 of 3 epochs, seed 1), so it is not the reduced task.
+
 Splits: ``train``, ``val``, ``test`` (ID, bias ``bias`` / ``eval_bias``); ``test_<ood_name>`` HANS-like (every
 pair high-overlap, half entailment and half non-entailment — contradiction and neutral in equal parts — 2-way
 labels, scored through ``mnli_to_hans`` when the task is 3-way); ``test_<anti_name>`` anti-aligned with the
