@@ -78,7 +78,7 @@ EXP1 = {
     "hpmkd": (67.74, 85.44, 603),
 }
 #: the headroom benchmark (issue 18): experiment=hpmkd/headroom, rows ``digits_headroom/<method>``
-HEADROOM = "digits headroom (tabular, 8-unit student)"
+HEADROOM = "digits headroom (tabular, 6-unit student)"
 HEADROOM_ROW = "digits_headroom"
 #: the precondition of a benchmark row: trained directly, the student stays this many pp below its teacher
 GAP_PP = 5.0
@@ -268,7 +268,7 @@ def main_table(log_dir: str | Path | RunSource) -> Table:
         "wall s = seconds from the module's setup to the end of training (teacher inference, ACM, chain and the "
         "student's epochs; parallel jobs share the machine's cores, see hpmkd_time for sequential timings).",
         f"Headroom benchmark ({HEADROOM}, experiment=hpmkd/headroom): scikit-learn digits as 64 features, the "
-        "(256, 512, 256) MLP teachers (282k) → an MLP with one hidden layer of 8 units (610 parameters, 462×), "
+        "(256, 512, 256) MLP teachers (282k) → an MLP with one hidden layer of 6 units (460 parameters, 613×), "
         f"40 epochs. Its precondition row checks that the student trained directly is ≥ {GAP_PP:g} pp below its "
         "teacher (seed-0 teacher minus direct, per seed), so distillation has a gap to close. wine (a gap on a "
         "45-sample test set) and breast_cancer (saturated: no gap) are sanity rows: MLP (256, 512, 256) → "
