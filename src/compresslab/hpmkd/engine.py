@@ -42,6 +42,7 @@ from compresslab.hpmkd.datasets import (  # noqa: F401  (re-exported: the names'
     unwrap,
 )
 from compresslab.hpmkd.temperature import MetaTemperatureScheduler
+from compresslab.models.kd import soft_kl
 from compresslab.utils.errors import ConfigError
 
 
@@ -198,19 +199,6 @@ def evaluate(
 
 
 # ------------------------------------------------------------------------------------------------- losses
-def soft_kl(
-    student_logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float, t_squared: bool = True
-) -> torch.Tensor:
-    """KL(p_teacher ‖ softmax(s / T)), mean over the batch, × T² if ``t_squared`` (Hinton et al. 2015).
-
-    ``teacher_probs`` ``[B, C]`` is a distribution (already softened), so mixtures of teachers work too.
-    """
-    log_p_s = F.log_softmax(student_logits / temperature, dim=-1)  # [B, C]
-    p_t = teacher_probs.clamp_min(0)
-    kl = (p_t * (torch.log(p_t.clamp_min(1e-12)) - log_p_s)).sum(-1).mean()
-    return kl * temperature**2 if t_squared else kl
-
-
 def kd_objective(
     student_logits: torch.Tensor,
     teacher_probs: torch.Tensor,

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from compresslab.measure.report import num_params as count_params  # noqa: F401  (the one parameter counter)
 from compresslab.utils.errors import ConfigError
 
 ARCHS = ("mlp", "resnet", "wrn", "mobilenetv2")
@@ -297,8 +298,3 @@ def build_net(
     if arch == "wrn":
         return WideResNet(depth or 28, widen_factor * width, num_classes, shape[0], dropout)
     return mobilenetv2(num_classes, shape[0], width, output_stride, dropout)
-
-
-def count_params(model: nn.Module) -> int:
-    """Number of parameters (trainable or not)."""
-    return int(sum(p.numel() for p in model.parameters()))

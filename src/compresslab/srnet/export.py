@@ -28,6 +28,7 @@ from torch import nn
 from compresslab.srnet.masks import mask_state_dict, masks_of, realised_sparsity, remove_masks
 from compresslab.srnet.module import MASK_FILE
 from compresslab.srnet.nets import run_checkpoint
+from compresslab.utils.checkpoint import load_checkpoint, load_run_config
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.io import atomic_write_text
 
@@ -38,21 +39,14 @@ def load_run_module(run_dir: str | os.PathLike) -> tuple[nn.Module, Path, Any]:
     """The LightningModule of an SRNet run with its selected checkpoint loaded (eval mode, CPU), that checkpoint's
     path and the run's config."""
     from hydra.utils import instantiate
-    from omegaconf import OmegaConf
 
     run_dir = Path(run_dir)
-    cfg_file = run_dir / "config_resolved.yaml"
-    if not cfg_file.is_file():
-        raise ConfigError(
-            "run_dir",
-            str(run_dir),
-            "a finished compresslab-train run directory (config_resolved.yaml + checkpoints/)",
-            "pass the directory of an SRNet mask-training, IMP or re-training run.",
-        )
-    cfg = OmegaConf.load(cfg_file)
+    cfg = load_run_config(
+        run_dir, fix="pass the directory of an SRNet mask-training, IMP or re-training run."
+    )
     ckpt = run_checkpoint(run_dir, key="run_dir")
     module = instantiate(cfg.model)
-    checkpoint = torch.load(ckpt, map_location="cpu", weights_only=True)
+    checkpoint = load_checkpoint(ckpt)
     module.on_load_checkpoint(checkpoint)  # mask runs: put back the frozen weights the checkpoint leaves out
     module.load_state_dict(checkpoint["state_dict"])
     return module.eval(), ckpt, cfg

@@ -35,6 +35,7 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import BinaryF1Score, MulticlassAccuracy, MulticlassF1Score
 
 from compresslab.models.classifier import ClassifierModule
+from compresslab.models.schedules import linear_warmup_decay  # noqa: F401  (configs target compresslab.srnet.linear_warmup_decay)
 from compresslab.srnet.bias import align_predictions, ensure_bias_file, teacher_prediction_file
 from compresslab.srnet.losses import check_labels, get_loss
 from compresslab.srnet.masks import (
@@ -56,25 +57,6 @@ from compresslab.utils.logging import get_logger
 log = get_logger(__name__)
 
 MASK_FILE = "best_mask.pt"
-
-
-def linear_warmup_decay(
-    optimizer: torch.optim.Optimizer,
-    num_training_steps: int,
-    warmup_steps: int = 0,
-    warmup_ratio: float = 0.0,
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over ``warmup_steps`` (or ``warmup_ratio``·total) then linear decay to 0 at
-    ``num_training_steps`` (HF ``get_linear_schedule_with_warmup``, the official scripts' schedule; step-wise)."""
-    warm = max(int(warmup_steps), int(warmup_ratio * num_training_steps))
-    total = max(1, int(num_training_steps))
-
-    def factor(step: int) -> float:
-        if step < warm:
-            return (step + 1) / (warm + 1)
-        return max(0.0, (total - step) / max(1, total - warm))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def check_mask_sparsity(masks: dict[str, torch.Tensor], sparsity: float, source: str) -> None:
