@@ -2,28 +2,35 @@
 
 One slow test, in three steps that share one log dir:
 
-1. every reproduce script with ``--smoke`` (``SMOKE_LOG_DIR``): each stage once, two steps per run, then the
-   paper's tables built from them. Besides checking the scripts, this leaves every run that a reduced-scale
-   experiment builds on (teachers, ICT phases, fine-tuned PLMs, masks, bias files, RNNPool base networks). The
-   smoke runs are real runs (2 optimizer steps, no ``limit_*_batches``) written into ``<logs>/debug``: where the
-   debug runs of steps 2 and 3 (``limit_*_batches``, ``fast_dev_run``) look their predecessors up
+1. every reproduce script with ``--smoke --jobs 2`` (``SMOKE_LOG_DIR``): each stage once, two steps per run, then
+   the paper's tables built from them. A smoke forks its runs from one process that imported torch once
+   (``--launcher fork``, the smoke's default), two at a time (one intra-op thread each). Besides checking the
+   scripts, this leaves every run that a reduced-scale experiment builds on (teachers, ICT phases, fine-tuned PLMs,
+   masks, bias files, RNNPool base networks). The smoke runs are real runs (2 optimizer steps, no
+   ``limit_*_batches``) written into ``<logs>/debug``: where the debug runs of steps 2 and 3
+   (``limit_*_batches``, ``fast_dev_run``) look their predecessors up
    (:func:`compresslab.utils.run_dir.redirected_log_dir`);
 2. the full-scale experiments' own predecessors, one short real epoch each (a fast-dev-run writes no checkpoint):
    HPM-KD's CIFAR teachers, the ImageNet learngene ICT phases, SRNet's fine-tuned and mask runs per task;
-3. ``compresslab-train -m experiment=<every experiment file> +trainer.fast_dev_run=true`` on real-format fixture
-   data, the underscore-prefixed partials excluded (the list comes from ``conf/experiment/**``: Hydra's
-   ``glob(*)`` sees one folder level, and the experiments live in per-paper folders). The full-scale learngene ViTs run as one more multirun with a CPU-sized
-   width (a DeiT-B step with a RegNetY-16GF teacher is minutes on 2 cores); all the others run as written, with
-   ``trainer=cpu``, a batch of 2 and the packaged MiniLM standing in for ``bert-base-uncased``.
+3. ``compresslab-train -m experiment=<every experiment file not run in step 1> +trainer.fast_dev_run=true`` on
+   real-format fixture data, the underscore-prefixed partials excluded (the list comes from ``conf/experiment/**``:
+   Hydra's ``glob(*)`` sees one folder level, and the experiments live in per-paper folders). The full-scale
+   learngene ViTs run as one more multirun with a CPU-sized width (a DeiT-B step with a RegNetY-16GF teacher is
+   minutes on 2 cores); all the others run as written, with ``trainer=cpu``, a batch of 2 and the packaged MiniLM
+   standing in for ``bert-base-uncased``.
 
-The test then checks that every experiment file ran exactly once in step 3 and wrote its ``metrics.json``.
+An experiment file that a smoke already ran to its ``metrics.json`` (a real two-step run: every reduced-scale
+experiment of a plan) is not run again in step 3. The test then checks that every experiment file ran: in a smoke,
+or exactly once in step 3 (never both), each writing its ``metrics.json``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import resource
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +88,12 @@ def write_fixture_data(root: Path) -> Path:
     return root
 
 
+def child_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished child processes so far (their children included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def multirun(*overrides: str, common: list[str]) -> None:
     run_cli("train", "--multirun", *overrides, *common, timeout=1800)
 
@@ -102,8 +115,9 @@ def run_smokes(logs: Path) -> dict[str, str]:
     env = {**os.environ, "SMOKE_LOG_DIR": str(logs), "OMP_NUM_THREADS": "1"}
     out = {}
     for script in SCRIPTS:
+        start, cpu = time.monotonic(), child_cpu_s()
         proc = subprocess.run(
-            ["bash", str(script), "--smoke"],
+            ["bash", str(script), "--smoke", "--jobs", "2"],
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -112,6 +126,7 @@ def run_smokes(logs: Path) -> dict[str, str]:
         )
         assert proc.returncode == 0, f"{script.name} --smoke:\n{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}"
         out[script.stem.removeprefix("reproduce_")] = proc.stdout
+        print(f"{script.name} --smoke: {time.monotonic() - start:.0f} s, CPU {child_cpu_s() - cpu:.0f} s")
     return out
 
 
@@ -161,32 +176,62 @@ def run_full_scale_predecessors(common: list[str]) -> None:
         multirun(f"experiment={tasks}", "seed=1", *args, *TINY_EPOCH, common=common)
 
 
-def fast_dev_run_every_experiment(common: list[str], out: Path) -> dict[str, int]:
-    """Step 3: every experiment under ``+trainer.fast_dev_run=true``; how often each experiment ran."""
+def smoke_experiments(logs: Path) -> set[str]:
+    """The experiment files that the smokes ran to a ``metrics.json`` (from each run's ``.hydra/overrides.yaml``)."""
+    ran = set()
+    for overrides in logs.glob("**/.hydra/overrides.yaml"):
+        if (overrides.parent.parent / "metrics.json").is_file():
+            ran.update(
+                o.split("=", 1)[1]
+                for o in yaml.safe_load(overrides.read_text())
+                if o.startswith("experiment=")
+            )
+    return ran
+
+
+def fast_dev_run_every_experiment(common: list[str], out: Path, skip: set[str]) -> dict[str, int]:
+    """Step 3: every experiment but ``skip`` (those the smokes ran) under ``+trainer.fast_dev_run=true``; how
+    often each experiment ran."""
     # seed 1: the seed the smokes ran, which seed-keyed predecessor paths (…/seed${seed}/…) name
     fdr = [*common, "seed=1", "+trainer.fast_dev_run=true", "hydra.sweep.subdir=${hydra.job.num}"]
-    names = experiment_names()
+    names = [n for n in experiment_names() if n not in skip]
     full_vit = [n for n in names if any(fnmatch.fnmatch(n, p) for p in LEARNGENE_FULL)]
     others = [n for n in names if n not in full_vit]
-    multirun(f"experiment={','.join(others)}", f"hydra.sweep.dir={out / 'fdr'}", common=fdr)
-    multirun(f"experiment={','.join(full_vit)}", *SMALL_VIT, f"hydra.sweep.dir={out / 'fdr_vit'}", common=fdr)
     ran: dict[str, int] = {}
-    for job in sorted((out / "fdr").iterdir()) + sorted((out / "fdr_vit").iterdir()):
-        if not (job / ".hydra").is_dir():
+    for names, extra, sweep in ((others, [], out / "fdr"), (full_vit, SMALL_VIT, out / "fdr_vit")):
+        if not names:
             continue
-        overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
-        name = next(o.split("=", 1)[1] for o in overrides if o.startswith("experiment="))
-        assert (job / "metrics.json").is_file(), f"experiment={name} ({job}) wrote no metrics.json"
-        ran[name] = ran.get(name, 0) + 1
+        multirun(f"experiment={','.join(names)}", *extra, f"hydra.sweep.dir={sweep}", common=fdr)
+        for job in sorted(sweep.iterdir()):
+            if not (job / ".hydra").is_dir():
+                continue
+            overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+            name = next(o.split("=", 1)[1] for o in overrides if o.startswith("experiment="))
+            assert (job / "metrics.json").is_file(), f"experiment={name} ({job}) wrote no metrics.json"
+            ran[name] = ran.get(name, 0) + 1
     return ran
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_every_experiment_and_reproduce_script_runs(tmp_path: Path):
+    clock, cpu = time.monotonic(), child_cpu_s()
+
+    def lap(step: str) -> None:  # shown with -s, or in the report of a failure
+        nonlocal clock, cpu
+        print(f"{step}: {time.monotonic() - clock:.0f} s, CPU {child_cpu_s() - cpu:.0f} s")
+        clock, cpu = time.monotonic(), child_cpu_s()
+
     logs, data = tmp_path / "logs", write_fixture_data(tmp_path / "data")
     smoke_logs = Path(redirected_log_dir(logs))
     check_smoke_outputs(run_smokes(smoke_logs), smoke_logs)
+    smoked = smoke_experiments(smoke_logs)  # before step 2, which writes its (debug) runs there too
+    assert smoked, "the smokes ran no experiment file"
+    lap("step 1 (smokes)")
     common = common_overrides(logs, data)
     run_full_scale_predecessors(common)
-    assert fast_dev_run_every_experiment(common, tmp_path) == dict.fromkeys(experiment_names(), 1)
+    lap("step 2 (full-scale predecessors)")
+    ran = fast_dev_run_every_experiment(common, tmp_path, skip=smoked)
+    assert ran == dict.fromkeys(sorted(set(experiment_names()) - smoked), 1)
+    assert smoked <= set(experiment_names()), sorted(smoked - set(experiment_names()))
+    lap("step 3 (fast_dev_run of every experiment)")
