@@ -144,17 +144,26 @@ def test_status_counts_a_half_finished_log_dir(tmp_path: Path, capsys):
     assert "move these dirs out of" in capsys.readouterr().err
 
 
-def test_fork_launcher_reports_a_failed_run_and_its_log(tmp_path: Path, capsys):
+def test_fork_launcher_reports_a_failed_run_and_its_log(tmp_path: Path):
     """``--launcher fork``: a run that fails (here before any work: a batch larger than the training split) exits
-    non-zero in its child, its CLI error lands in its reproduce.log, and the stage fails naming the run dir."""
+    non-zero in its child, its CLI error lands in its reproduce.log, and the stage fails naming the run dir.
+
+    Run as the user runs it, from a fresh ``compresslab-reproduce`` process: forking this pytest process, whose
+    earlier tests started torch's intra-op thread pool, can leave the child waiting on a lock no thread will free
+    (it hung for 600 s in a full-suite run)."""
     plan_file = tmp_path / "bad_batch.yaml"
     plan_file.write_text(
         "paper: bad_batch\ntables: []\noverrides: [logger=csv, extras.print_config=false, measure.enabled=false]\n"
         "stages:\n  - name: one\n    run: [seed=0, data.batch_size=5000]\n"
     )
     logs = tmp_path / "logs"
-    assert cli.main([str(plan_file), "--log-dir", str(logs), "--launcher", "fork"]) == 1
-    out, err = capsys.readouterr()
+    proc = subprocess.run(
+        [sys.executable, "-m", "compresslab.reproduce.cli", str(plan_file), "--log-dir", str(logs),
+         "--launcher", "fork"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    out, err = proc.stdout, proc.stderr
+    assert proc.returncode == 1, (out[-2000:], err[-2000:])
     run_dir = logs / "reproduce" / "bad_batch" / "one" / "default"
     log = (run_dir / "reproduce.log").read_text()
     assert "Error:" in log and "5000" in log, log[-2000:]  # the CLI's one message, in the run's own log
