@@ -297,7 +297,10 @@ def _child(args: list[str], log: Path) -> None:
 
 
 def fork_launch(run: PlannedRun, settings: Settings, echo: Callable[[str], None]) -> int:
-    """Start a run in a forked child (see the module docstring); returns the child's pid."""
+    """Start a run in a forked child (see the module docstring); returns the child's pid.
+
+    Fork only from a process that has not run torch work yet (the ``compresslab-reproduce`` CLI): a child forked
+    after torch's intra-op thread pool started can wait forever on a lock of a thread it did not inherit."""
     import compresslab.train  # noqa: F401 - imported once here, inherited by every child
 
     args = train_args(run, settings, _prepare(run, echo))
