@@ -17,7 +17,7 @@ from lightning.pytorch import Callback
 
 from compresslab.reproduce import cli
 from compresslab.reproduce.identity import LAST_CKPT, LAUNCH_FILE, config_hash
-from compresslab.reproduce.plan import expand, load_plan, slug
+from compresslab.reproduce.plan import expand, load_plan, select_stages, slug
 from compresslab.reproduce.runs import plan_runs, settings_for
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import PROJECT_ROOT
@@ -104,6 +104,25 @@ def test_every_packaged_plan_loads():
         assert (PROJECT_ROOT / "scripts" / f"reproduce_{name}.sh").is_file()
 
 
+def test_stage_selection_keeps_matching_stages_and_drops_the_fresh_start():
+    plan = load_plan("hpmkd")
+    assert plan.fresh_start
+    picked = select_stages(plan, "time_*, teachers")
+    assert [s.name for s in picked.stages] == [
+        "teachers",
+        "time_kd",
+        "time_hpmkd",
+        "time_cold",
+        "time_warm",
+        "time_no_ppp",
+        "time_sweep_sequential",
+        "time_sweep_joblib",
+    ]  # plan order, not pattern order
+    assert picked.fresh_start == [] and len(plan.stages) == 19  # the packaged plan is left as it was
+    with pytest.raises(ConfigError, match="'tme'.*time_kd.*Fix: tme matches no stage"):
+        select_stages(plan, "tme")
+
+
 def test_status_counts_a_half_finished_log_dir(tmp_path: Path, capsys):
     """Teacher done; student seed 1 partial (started, last.ckpt); student seed 2 missing; then the student seed 2 run
     found finished elsewhere in the log dir (an earlier launch) counts as done; a finished run of another config in
@@ -128,6 +147,8 @@ def test_status_counts_a_half_finished_log_dir(tmp_path: Path, capsys):
     out = status()
     assert "hpmkd_main: 1 done, 1 partial, 1 missing" in out
     assert "total: 1 done, 1 partial, 1 missing, 0 conflict" in out
+    assert cli.main([str(plan_file), "--status", "--log-dir", str(logs), "--stages", "teacher"]) == 0
+    assert "total: 1 done, 0 partial, 0 missing, 0 conflict" in capsys.readouterr().out
 
     elsewhere = logs / "train" / "multiruns" / "2026-01-01_00-00-00" / "0"
     moved = json.loads(json.dumps(seed2.config).replace(str(seed2.run_dir), str(elsewhere)))

@@ -6,6 +6,7 @@
     compresslab-reproduce hpmkd --seeds 1 --jobs 4     # one seed, four runs at a time
     compresslab-reproduce srnet --smoke                # every stage once, 2 steps per run, in a scratch log dir
     compresslab-reproduce rnnpool_table2 trainer=gpu   # extra overrides go to every run (and to its identity)
+    compresslab-reproduce hpmkd --stages 'time_*'      # only the stages named (glob patterns, comma-separated)
     compresslab-reproduce hpmkd --launcher fork        # import torch once, fork a child per run (many short runs)
 
 A finished run (its ``metrics.json`` has the same resolved config, paths and logging left out) is skipped; an
@@ -23,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from compresslab.reproduce.plan import available_plans, load_plan
+from compresslab.reproduce.plan import available_plans, load_plan, select_stages
 from compresslab.reproduce.runner import LAUNCHERS, assess, reproduce, status_report, write_tables
 from compresslab.reproduce.runs import apply_env, plan_runs, settings_for
 from compresslab.utils.errors import CompresslabError
@@ -57,6 +58,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--smoke", action="store_true", help="every stage once, 2 steps per run, scratch log dir")
     p.add_argument("--seeds", help="comma-separated seeds for the seeded stages (default: the plan's)")
+    p.add_argument(
+        "--stages",
+        help="comma-separated stage names or glob patterns (e.g. 'time_*'): run / report only these stages "
+        "(default: all; a subset never runs the plan's fresh-start commands)",
+    )
     p.add_argument("--jobs", type=int, help="runs of one stage at a time (default: the plan's)")
     p.add_argument(
         "--launcher",
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     log_dir, temporary = _log_dir(args)
     try:
         plan = load_plan(args.paper)
+        if args.stages:
+            plan = select_stages(plan, args.stages)
         log_dir.mkdir(parents=True, exist_ok=True)
         apply_env(plan, log_dir)
         settings = settings_for(plan, log_dir, args.smoke, args.seeds, args.overrides, SMOKE_OVERRIDES)

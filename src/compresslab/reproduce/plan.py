@@ -25,6 +25,8 @@ starting with ``.`` are ignored (they hold YAML anchors shared by stages; nested
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import hashlib
 import itertools
 import re
@@ -165,6 +167,22 @@ def load_plan(name_or_path: str) -> Plan:
         smoke_overrides=_flatten(smoke.get("overrides", []), f"{where}: smoke.overrides"),
         source=path,
     )
+
+
+def select_stages(plan: Plan, patterns: str) -> Plan:
+    """``plan`` with only the stages whose name matches one of the comma-separated glob ``patterns``. A subset
+    never runs the plan's ``fresh_start`` commands (they would reset state the other stages' runs wrote)."""
+    wanted = [p.strip() for p in patterns.split(",") if p.strip()]
+    stages = [s for s in plan.stages if any(fnmatch.fnmatchcase(s.name, p) for p in wanted)]
+    unmatched = [p for p in wanted if not any(fnmatch.fnmatchcase(s.name, p) for s in plan.stages)]
+    if not wanted or unmatched:
+        raise ConfigError(
+            "--stages",
+            patterns,
+            f"names or glob patterns of {plan.paper}'s stages: {', '.join(s.name for s in plan.stages)}",
+            f"{', '.join(unmatched) or 'an empty list'} matches no stage",
+        )
+    return dataclasses.replace(plan, stages=stages, fresh_start=[])
 
 
 def substitute(text: str, values: dict[str, str], where: str) -> str:
