@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from compresslab.data import IMAGENET10_WNIDS, Cifar, DataModule, Digits, ImageNet10, SklearnTabular
+from compresslab.train import validate
 from compresslab.utils.errors import ConfigError, DataError
 from tests.helpers.fixtures import (
     write_cifar10_binary,
@@ -118,6 +119,32 @@ def test_cifar_truncated_record_and_bad_label(tmp_path: Path):
     raw.tofile(d / "test_batch.bin")
     with pytest.raises(DataError, match=r"label 12 at record 0 is outside \[0, 10\)"):
         Cifar(str(tmp_path)).load()
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "value", "expected"),
+    [
+        (
+            "data.dataset.variant=cifar1000",
+            "data.dataset.variant",
+            "cifar1000",
+            "one of 'cifar10', 'cifar100'",
+        ),
+        ("data.dataset.format=zip", "data.dataset.format", "zip", "one of 'auto', 'binary', 'python'"),
+        ("data.dataset.label=fines", "data.dataset.label", "fines", "one of 'fine', 'coarse'"),
+        ("+data.dataset.image_size=4", "data.dataset.image_size", 4, "an int ≥ 8"),
+    ],
+)
+def test_cifar_bad_choice_or_size_fails_at_config_time(train_cfg, override, key, value, expected):
+    """Cifar's choices and its image_size bound are its signature's: the config's validation rejects a bad value
+    before any data is read, naming the key, the value, what is accepted and the fix."""
+    cfg = train_cfg(["data=cifar100", override])
+    with pytest.raises(ConfigError) as info:
+        validate(cfg)
+    assert (info.value.key, info.value.value) == (key, value)
+    msg = str(info.value)
+    assert f"config key '{key}': got {value!r}, expected {expected} (for compresslab.data.Cifar)" in msg
+    assert f"Fix: set {key} to {expected}" in msg
 
 
 def test_imagenet10_reads_the_ten_wnids_with_paper_transforms(tmp_path: Path):

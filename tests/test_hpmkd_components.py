@@ -156,12 +156,19 @@ def test_mts_bad_values_raise_config_error() -> None:
         with pytest.raises(ConfigError, match=key) as info:
             MetaTemperatureScheduler(100, **kwargs)
         assert info.value.key == key and "Fix:" in str(info.value)
-    with pytest.raises(ConfigError, match="mts.total_steps"):
+        assert f"got {kwargs[key.removeprefix('mts.')]!r}" in str(info.value)
+    with pytest.raises(ConfigError, match="mts.total_steps': got 0, expected an int ≥ 1"):
         MetaTemperatureScheduler(0)
+    with pytest.raises(ConfigError, match="mts.update_every': got 2.5, expected a value of type int"):
+        MetaTemperatureScheduler(100, update_every=2.5)
+    with pytest.raises(ConfigError, match="mts.lam': got inf, expected a finite float > 0"):
+        MetaTemperatureScheduler(100, lam=float("inf"))
     mts = MetaTemperatureScheduler.from_t0(4.0, 100)
     assert (mts.t_min, mts.t_max, mts.t0, mts.temperature) == (2.0, 6.0, 4.0, 4.0)
-    with pytest.raises(ConfigError, match="mts.t0"):
+    with pytest.raises(ConfigError, match="mts.t0': got 0.0"):
         MetaTemperatureScheduler.from_t0(0.0, 100)
+    with pytest.raises(ConfigError, match=r"mts.spread': got 1.0, expected a float in \[0, 1\)"):
+        MetaTemperatureScheduler.from_t0(4.0, 100, spread=1.0)
 
 
 # ------------------------------------------------------------------------------------------------- ACM

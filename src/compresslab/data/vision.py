@@ -7,7 +7,7 @@ import io
 import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -17,7 +17,8 @@ from torchvision.transforms import v2
 from compresslab.data.base import DatasetSource, Splits, check_fractions, stratified_split
 from compresslab.data.digits import ClutteredDigits, Digits
 from compresslab.data.imagenet10 import IMAGENET10_WNIDS, IMAGENET_MEAN, IMAGENET_STD, ImageNet10
-from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.config import Range
+from compresslab.utils.errors import DataError
 
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 CIFAR100_MEAN, CIFAR100_STD = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
@@ -105,6 +106,9 @@ class Cifar(DatasetSource):
         augment: random crop (pad 4) + horizontal flip on the training split.
         image_size: resize every image to this side (bicubic, after augmentation), e.g. 224 to fine-tune ViTs
             pre-trained at 224² (learngene downstream runs); 32 keeps the native size.
+
+    The choices and the ``image_size`` bound are the signature's: the config's signature layer
+    (:mod:`compresslab.utils.config`) rejects a bad value before the run starts.
     """
 
     source_hint = (
@@ -120,24 +124,9 @@ class Cifar(DatasetSource):
         val_fraction: float = 0.1,
         split_seed: int = 0,
         augment: bool = True,
-        image_size: int = 32,
+        image_size: Annotated[int, Range(ge=8, hint="32 keeps the native size")] = 32,
     ) -> None:
-        if not isinstance(image_size, int) or image_size < 8:
-            raise ConfigError("data.dataset.image_size", image_size, "an integer >= 8", "set image_size=32.")
         self.image_size = image_size
-        if variant not in _CIFAR_LAYOUT:
-            raise ConfigError(
-                "data.dataset.variant",
-                variant,
-                "'cifar10' or 'cifar100'",
-                "use data=cifar10 or data=cifar100.",
-            )
-        if format not in ("auto", "binary", "python"):
-            raise ConfigError(
-                "data.dataset.format", format, "'auto', 'binary' or 'python'", "set format=auto."
-            )
-        if label not in ("fine", "coarse"):
-            raise ConfigError("data.dataset.label", label, "'fine' or 'coarse'", "set label=fine.")
         check_fractions(val_fraction)
         self.root, self.variant, self.format, self.label = Path(root), variant, format, label
         self.val_fraction, self.split_seed, self.augment = val_fraction, split_seed, augment

@@ -37,17 +37,18 @@ which does not itself depend on T (the KD term does, which would feed the schedu
 from __future__ import annotations
 
 import math
-import numbers
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
+from compresslab.utils.config import Range, check_arguments
 from compresslab.utils.errors import ConfigError
 
-STRATEGIES = ("cosine", "loss", "convergence")
+#: ``"auto"`` (chosen after the probe) or one of the s(t) strategies
+Strategy = Literal["auto", "cosine", "loss", "convergence"]
 
 
 # ------------------------------------------------------------------------------------------- s(t) functions
@@ -144,9 +145,10 @@ def select_strategy(
 
 
 # ---------------------------------------------------------------------------------------------- scheduler
-def _check(key: str, value: Any, ok: bool, expected: str, fix: str) -> None:
-    if not ok:
-        raise ConfigError(f"mts.{key}", value, expected, fix)
+#: a temperature: finite and > 0 (the draft's range is [2, 6], T0 = 4)
+Temperature = Annotated[float, Range(gt=0, hint="the draft uses [2, 6], T0 = 4")]
+#: the training steps of a run
+Steps = Annotated[int, Range(ge=1, hint="pass the number of optimizer steps of the run")]
 
 
 class MetaTemperatureScheduler:
@@ -178,74 +180,35 @@ class MetaTemperatureScheduler:
 
     def __init__(
         self,
-        total_steps: int,
-        t_min: float = 2.0,
-        t_max: float = 6.0,
-        t0: float = 4.0,
-        strategy: str = "auto",
-        probe_fraction: float = 0.1,
-        blend_fraction: float = 0.05,
-        lam: float = 1.0,
-        loss_floor: float = 0.0,
-        ema: float = 0.9,
-        window_fraction: float = 0.05,
-        update_every: int = 1,
+        total_steps: Steps,
+        t_min: Temperature = 2.0,
+        t_max: Temperature = 6.0,
+        t0: Temperature = 4.0,
+        strategy: Strategy = "auto",
+        probe_fraction: Annotated[float, Range(gt=0, lt=1, hint="the draft uses 0.1")] = 0.1,
+        blend_fraction: Annotated[float, Range(ge=0, lt=1, hint="e.g. 0.05")] = 0.05,
+        lam: Annotated[float, Range(gt=0, hint="e.g. 1.0")] = 1.0,
+        loss_floor: Annotated[float, Range(hint="0 for CE/KL")] = 0.0,
+        ema: Annotated[float, Range(ge=0, lt=1, hint="e.g. 0.9; 0 = no smoothing")] = 0.9,
+        window_fraction: Annotated[float, Range(gt=0, le=1, hint="e.g. 0.05")] = 0.05,
+        update_every: Annotated[
+            int, Range(ge=1, hint="1 = every step, or the steps of 10 epochs as in the draft")
+        ] = 1,
         noise_threshold: float = 1.0,
         plateau_threshold: float = 0.3,
     ) -> None:
-        _check(
-            "total_steps",
-            total_steps,
-            isinstance(total_steps, numbers.Integral) and total_steps >= 1,
-            "an int ≥ 1",
-            "pass the number of optimizer steps of the run.",
-        )
-        for key, value in (("t_min", t_min), ("t_max", t_max), ("t0", t0)):
-            _check(
-                key,
-                value,
-                isinstance(value, numbers.Real) and math.isfinite(value) and value > 0,
-                "a finite temperature > 0",
-                f"set mts.{key} > 0 (the draft uses [2, 6], T0 = 4).",
+        # one-argument rules (types, choices, ranges) are the annotations', checked by the signature layer
+        check_arguments(MetaTemperatureScheduler.__init__, locals(), prefix="mts")
+        # rules across arguments
+        if t_min > t_max:
+            raise ConfigError("mts.t_min", t_min, f"t_min ≤ t_max = {t_max}", "swap or fix the range.")
+        if not t_min <= t0 <= t_max:
+            raise ConfigError(
+                "mts.t0",
+                t0,
+                f"a value in [t_min, t_max] = [{t_min}, {t_max}]",
+                "put t0 inside the range (or widen the range).",
             )
-        _check("t_min", t_min, t_min <= t_max, f"t_min ≤ t_max = {t_max}", "swap or fix the range.")
-        _check(
-            "t0",
-            t0,
-            t_min <= t0 <= t_max,
-            f"a value in [t_min, t_max] = [{t_min}, {t_max}]",
-            "put t0 inside the range (or widen the range).",
-        )
-        _check(
-            "strategy",
-            strategy,
-            strategy in ("auto", *STRATEGIES),
-            f"one of {['auto', *STRATEGIES]}",
-            "use 'auto' to choose from the first losses.",
-        )
-        _check(
-            "probe_fraction",
-            probe_fraction,
-            0 < probe_fraction < 1,
-            "a fraction in (0, 1)",
-            "the draft uses 0.1.",
-        )
-        _check(
-            "blend_fraction", blend_fraction, 0 <= blend_fraction < 1, "a fraction in [0, 1)", "e.g. 0.05."
-        )
-        _check("lam", lam, lam > 0 and math.isfinite(lam), "λ > 0", "e.g. 1.0.")
-        _check("loss_floor", loss_floor, math.isfinite(loss_floor), "a finite loss value", "0 for CE/KL.")
-        _check("ema", ema, 0 <= ema < 1, "a smoothing factor in [0, 1)", "e.g. 0.9 (0 = no smoothing).")
-        _check(
-            "window_fraction", window_fraction, 0 < window_fraction <= 1, "a fraction in (0, 1]", "e.g. 0.05."
-        )
-        _check(
-            "update_every",
-            update_every,
-            isinstance(update_every, numbers.Integral) and update_every >= 1,
-            "an int ≥ 1",
-            "e.g. 1 (every step) or the steps of 10 epochs as in the draft.",
-        )
         self.total_steps = int(total_steps)
         self.t_min, self.t_max, self.t0 = float(t_min), float(t_max), float(t0)
         self.requested = strategy
@@ -271,17 +234,14 @@ class MetaTemperatureScheduler:
 
     @classmethod
     def from_t0(
-        cls, t0: float, total_steps: int, spread: float = 0.5, **kwargs: Any
+        cls,
+        t0: Temperature,
+        total_steps: Steps,
+        spread: Annotated[float, Range(ge=0, lt=1, hint="0.5 gives [2, 6] for t0 = 4")] = 0.5,
+        **kwargs: Any,
     ) -> MetaTemperatureScheduler:
         """Range ``[t0·(1 − spread), t0·(1 + spread)]`` around ACM's ``t0`` (4 → the draft's [2, 6])."""
-        _check("spread", spread, 0 <= spread < 1, "a fraction in [0, 1)", "0.5 gives [2, 6] for t0 = 4.")
-        _check(
-            "t0",
-            t0,
-            isinstance(t0, numbers.Real) and math.isfinite(t0) and t0 > 0,
-            "a finite temperature > 0",
-            "ACM draws T0 from [2, 8].",
-        )
+        check_arguments(MetaTemperatureScheduler.from_t0.__func__, locals(), prefix="mts")
         return cls(total_steps, t_min=t0 * (1 - spread), t_max=t0 * (1 + spread), t0=t0, **kwargs)
 
     # --------------------------------------------------------------------------------------------- state
