@@ -1,55 +1,20 @@
-"""Shared fixtures: composed Hydra configs pointed at tmp dirs, CLI runner, dataset fixtures."""
+"""Shared fixtures: composed Hydra configs pointed at tmp dirs, a tiny BERT checkpoint. Helpers (the CLI runner,
+config composition, data writers) live in ``tests/helpers/``."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from compresslab.utils.hydra_app import PROJECT_ROOT, prepare_hydra
+from tests.helpers.compose import FAST, compose_cfg
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-FAST = [
-    "extras.print_config=false",
-    "callbacks.rich_progress_bar=null",
-    "callbacks.model_summary=null",
-    "measure.latency_repeats=2",
-    "measure.latency_warmup=0",
-]
-
-#: CLI overrides for quick, quiet subprocess runs (CSV logs only, no measurement, no progress bar)
-QUIET_CLI = [
-    "logger=csv",
-    "measure.enabled=false",
-    "extras.print_config=false",
-    "callbacks.rich_progress_bar=null",
-]
-
-
-def compose_cfg(
-    config_name: str, overrides: list[str], output_dir: Path, with_hydra: bool = True
-) -> DictConfig:
-    """Compose a top-level config as the CLI would, with the run dir at ``output_dir``."""
-    GlobalHydra.instance().clear()
-    where = [f"hydra.run.dir={output_dir}", f"paths.output_dir={output_dir}", f"paths.work_dir={output_dir}"]
-    with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=[*where, *overrides], return_hydra_config=with_hydra)
-    if with_hydra:
-        HydraConfig.instance().set_config(cfg)
-        with open_dict(cfg):
-            del cfg.hydra
-    output_dir.mkdir(parents=True, exist_ok=True)
-    return cfg
 
 
 @pytest.fixture
@@ -63,35 +28,15 @@ def train_cfg(tmp_path: Path):
     GlobalHydra.instance().clear()
 
 
-def run_cli(
-    script: str,
-    *args: str,
-    cwd: Path | None = None,
-    timeout: int = 600,
-    env: dict[str, str] | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess:
-    """Run ``python -m compresslab.<script> args`` in a subprocess (real CLI, real argv)."""
-    full_env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "WANDB_MODE": "offline",
-        "WANDB_SILENT": "true",
-        # the repository first (tests.* imports), then whatever the caller had (a source tree, carried packages)
-        "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p),
-        **(env or {}),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", f"compresslab.{script}", *args],
-        cwd=cwd or PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=full_env,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{script} {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-            f"{proc.stderr[-5000:]}"
-        )
-    return proc
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory) -> Path:
+    """A tiny BERT checkpoint directory with the MiniLM tokenizer (the synthetic task's vocabulary)."""
+    from compresslab.data.nlu import load_tokenizer, minilm_path
+    from tests.helpers.srnet import tiny_bert  # transformers: imported only by the tests that use it
+
+    path = tmp_path_factory.mktemp("tiny_bert")
+    tok = load_tokenizer(str(minilm_path()))
+    model = tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path

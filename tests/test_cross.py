@@ -21,7 +21,7 @@ from compresslab.tables import TABLES
 from compresslab.tables import cross as cross_tables
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import PROJECT_ROOT
-from tests.conftest import compose_cfg
+from tests.helpers.compose import compose_cfg
 
 VIT = dict(img_size=8, patch_size=4, in_chans=1, embed_dim=16, num_heads=2)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import QUIET_CLI, run_cli
+from tests.helpers.cli import QUIET_CLI, run_cli
 
 pytestmark = pytest.mark.slow
 

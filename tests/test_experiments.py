@@ -40,9 +40,9 @@ from compresslab.data.nlu import minilm_path
 from compresslab.tables import cross as cross_tables
 from compresslab.utils.hydra_app import PROJECT_ROOT
 from compresslab.utils.run_dir import redirected_log_dir
-from tests.conftest import QUIET_CLI, run_cli
+from tests.helpers.cli import QUIET_CLI, run_cli
 from tests.helpers.fixtures import write_cifar10_binary, write_cifar100_binary, write_imagenet10
-from tests.test_nlu_data import write_fever, write_hans, write_mnli, write_paws, write_qqp, write_symm
+from tests.helpers.nlu import write_fever, write_hans, write_mnli, write_paws, write_qqp, write_symm
 
 EXPERIMENTS = PROJECT_ROOT / "conf" / "experiment"
 SCRIPTS = sorted((PROJECT_ROOT / "scripts").glob("reproduce_*.sh"))

@@ -16,7 +16,7 @@ from torch import nn
 
 from compresslab.measure.madds import count_madds
 from compresslab.rnnpool.operator import RNNPoolLayer
-from tests.conftest import QUIET_CLI, run_cli
+from tests.helpers.cli import QUIET_CLI, run_cli
 from tests.helpers.run_if import RunIf, cuda_device_count
 
 

@@ -431,7 +431,7 @@ def test_every_method_runs_fast_dev_run_after_its_teacher(family, tmp_path, monk
     """teacher experiment (1 epoch of 1 batch, so that it writes the checkpoint) → every method's student
     experiment with trainer.fast_dev_run=true, in-process, on the real configs."""
     from compresslab.train import train
-    from tests.conftest import compose_cfg
+    from tests.helpers.compose import compose_cfg
     from tests.helpers.fixtures import write_cifar10_binary, write_cifar100_binary
 
     monkeypatch.setenv("COMPRESSLAB_SOM_DIR", str(tmp_path / "som"))
@@ -515,7 +515,7 @@ def test_teacher_inference_sharded_over_two_processes_equals_one(tmp_path):
 def test_hpmkd_run_records_its_row_and_the_second_job_hits_the_cache(tmp_path):
     """Two real (short) HPM-KD jobs on one SOM store in two processes: the second finds the teacher logits and
     the chain models in the cache, and the history has both rows."""
-    from tests.conftest import QUIET_CLI, run_cli
+    from tests.helpers.cli import QUIET_CLI, run_cli
 
     som = tmp_path / "som"
     common = [f"paths.log_dir={tmp_path}", *QUIET_CLI, "trainer.max_epochs=2", "callbacks.model_summary=null"]

@@ -29,7 +29,7 @@ from compresslab.tables import learngene as lg_tables
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import PROJECT_ROOT
 from compresslab.utils.run_dir import DEBUG_ROOT
-from tests.conftest import QUIET_CLI, run_cli
+from tests.helpers.cli import QUIET_CLI, run_cli
 
 TINY = dict(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=16, num_heads=2)
 
@@ -514,7 +514,7 @@ def test_learngene_configs_train_with_deit_weight_decay_groups(tmp_path):
     """model=learngene/* hands the optimiser DeiT's groups: the 1-D parameters, pos_embed and cls_token undecayed."""
     import hydra
 
-    from tests.conftest import compose_cfg
+    from tests.helpers.compose import compose_cfg
 
     cfg = compose_cfg(
         "train", ["logger=none", "experiment=learngene/reduced_ict_phase1", "model.teacher=null"], tmp_path

@@ -13,7 +13,7 @@ from torch import nn
 from compresslab.measure import analytic_peak_ram, count_madds, count_params, measure_latency, measure_model
 from compresslab.measure.madds import _cudnn_rnn_flop, _mkldnn_rnn_layer_flop
 from compresslab.measure.peak_ram import register_peak_ram_rule
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 # attention block d=64, 4 heads, 17 tokens: qkv 17·64·192 + proj 17·64·64 + QKᵀ 4·17·17·16 + AV 4·17·17·16
 ATTN_MADDS = 17 * 64 * 192 + 17 * 64 * 64 + 2 * 4 * 17 * 17 * 16

@@ -14,7 +14,7 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 
-from tests.conftest import compose_cfg
+from tests.helpers.compose import compose_cfg
 from tests.helpers.precision import FAMILIES, compose_family, fast_dev_run
 from tests.helpers.run_if import RunIf
 

@@ -24,7 +24,7 @@ from compresslab.utils.errors import ConfigError
 from compresslab.utils.run_dir import run_id
 from compresslab.utils.run_kind import debug_reasons, is_real_run
 from compresslab.utils.task import FAILURE_FILE, METRICS_FILE, get_metric_value
-from tests.conftest import QUIET_CLI, run_cli
+from tests.helpers.cli import QUIET_CLI, run_cli
 
 #: a real run that takes seconds: the HPM-KD wine teacher (a fixed per-row folder) for one epoch
 TEACHER = ["experiment=hpmkd/tabular_teacher", "data=tabular/wine", "seed=0", *QUIET_CLI]

@@ -12,13 +12,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import (
-    BertConfig,
-    BertForSequenceClassification,
-    RobertaConfig,
-    RobertaForSequenceClassification,
-)
+from transformers import BertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
 
+from compresslab import paper_values
 from compresslab.data.nlu import SyntheticNLI, TextPairs
 from compresslab.srnet import bias as srbias
 from compresslab.srnet.imp import magnitude_prune
@@ -43,30 +39,13 @@ from compresslab.srnet.module import NLUClassifier, linear_warmup_decay
 from compresslab.tables import srnet as sr_tables
 from compresslab.utils.errors import ConfigError, DataError
 from compresslab.utils.hydra_app import CONF_DIR
-from tests.conftest import FAST, compose_cfg
-
-
-def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 50, seed: int = 0):
-    torch.manual_seed(seed)
-    cfg = BertConfig(
-        vocab_size=vocab,
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden,
-        max_position_embeddings=40,
-        num_labels=labels,
-    )
-    return BertForSequenceClassification(cfg).eval()
+from tests.helpers.compose import compose_cfg
+from tests.helpers.srnet import pruned, run_train, tiny_bert, tiny_overrides
 
 
 def batch(n: int = 4, length: int = 10, vocab: int = 50, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, vocab, (n, length), generator=g), torch.randint(0, 3, (n,), generator=g)
-
-
-def pruned(mask: torch.Tensor) -> int:
-    return mask.numel() - int(mask.sum())
 
 
 # ================================================================================================ targets
@@ -358,54 +337,14 @@ def test_linear_warmup_decay():
 
 
 # ================================================================================================ modules end to end
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory) -> Path:
-    """A tiny BERT checkpoint directory with the MiniLM tokenizer (the synthetic task's vocabulary)."""
-    from compresslab.data.nlu import load_tokenizer, minilm_path
-
-    path = tmp_path_factory.mktemp("tiny_bert")
-    tok = load_tokenizer(str(minilm_path()))
-    model = tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size)
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
-
-
-def _tiny_overrides(tiny_dir: Path, log_dir: Path) -> list[str]:
-    return [
-        f"paths.log_dir={log_dir}",
-        f"model.net.pretrained={tiny_dir}",
-        "data.dataset.n_train=96",
-        "data.dataset.n_val=32",
-        "data.dataset.n_test=32",
-        "data.dataset.n_ood=32",
-        "data.batch_size=16",
-        "trainer.max_epochs=2",
-        "trainer.val_check_interval=0.5",
-        "measure.enabled=false",
-        "callbacks.model_summary=null",
-    ]
-
-
-def _run(name: str, overrides: list[str], out: Path) -> tuple[dict, dict]:
-    from hydra.core.global_hydra import GlobalHydra
-
-    from compresslab.train import train
-
-    try:
-        return train(compose_cfg("train", ["logger=csv", *FAST, *overrides], out))
-    finally:
-        GlobalHydra.instance().clear()
-
-
 @pytest.mark.slow  # two tiny Lightning runs, ~10 s
 def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir, tmp_path):
     """Fine-tune a tiny BERT, then gradual (cubic 0.2 → 0.6, T = 0.5 t_max) PoE mask training on it: the checkpoint
     choice only sees evaluations after 0.7 t_max at the final sparsity, and both the tested checkpoint and
     best_mask.pt have that sparsity (exactly, per matrix)."""
-    common = _tiny_overrides(tiny_dir, tmp_path / "logs")
+    common = tiny_overrides(tiny_dir, tmp_path / "logs")
     ft_dir, mask_dir = tmp_path / "ft", tmp_path / "mask"
-    _run("ft", ["experiment=srnet/reduced_finetune", *common], ft_dir)
+    run_train(["experiment=srnet/reduced_finetune", *common], ft_dir)
     overrides = [
         "experiment=srnet/reduced_table5",
         *common,
@@ -417,7 +356,7 @@ def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir
         "model.schedule_end=0.5",
         "model.optimizer.lr=0.01",
     ]
-    metrics, objs = _run("mask", overrides, mask_dir)
+    metrics, objs = run_train(overrides, mask_dir)
     module = objs["model"]
     assert float(metrics["test/sparsity"]) == pytest.approx(
         0.6, abs=0.01
@@ -438,11 +377,11 @@ def test_mask_training_module_saves_the_scheduled_sparsity_and_tests_it(tiny_dir
 def test_imp_module_reaches_the_target_sparsity_by_rounds(tiny_dir, tmp_path):
     overrides = [
         "experiment=srnet/reduced_imp_rw",
-        *_tiny_overrides(tiny_dir, tmp_path / "logs"),
+        *tiny_overrides(tiny_dir, tmp_path / "logs"),
         "model.sparsity=0.3",
         "model.prune_every=0.2",
     ]
-    metrics, objs = _run("imp", overrides, tmp_path / "imp")
+    metrics, objs = run_train(overrides, tmp_path / "imp")
     module = objs["model"]
     assert int(module.rounds_done) == module.rounds == 3
     best = torch.load(tmp_path / "imp" / "best_mask.pt", weights_only=True)
@@ -509,7 +448,7 @@ def test_tables_name_missing_commands_and_check_the_direction(tmp_path):
     assert gradual[-1].startswith(
         "missing: `compresslab-train -m experiment=srnet/reduced_table5"
     )  # anti-aligned
-    assert sr_tables.REFERENCES["srnet_table5"]("cubic/soft/0.7")["HANS"] == 56.72
+    assert paper_values.REFERENCES["srnet_table5"]("cubic/soft/0.7")["HANS"] == 56.72
     hard = next(r for r in t5.rows if r[0] == "fixed, hard init")
     assert hard[-3].startswith(
         "missing: `compresslab-train -m experiment=srnet/reduced_table5 model.init=hard"

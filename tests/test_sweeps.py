@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,8 @@ def test_optuna_search_over_a_kd_baseline(tmp_path: Path):
     """hparams_search=kd_optuna on HPM-KD's tabular KD baseline: 3 trials, each its own run, the best recorded."""
     import yaml
 
-    from tests.conftest import QUIET_CLI, compose_cfg
+    from tests.helpers.cli import QUIET_CLI
+    from tests.helpers.compose import compose_cfg
     from tests.helpers.precision import write_fake_run
 
     logs, search = tmp_path / "logs", tmp_path / "search"

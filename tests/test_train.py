@@ -11,7 +11,7 @@ import torch
 from compresslab.eval import evaluate
 from compresslab.train import train
 from compresslab.utils.task import METRICS_FILE
-from tests.conftest import compose_cfg
+from tests.helpers.compose import compose_cfg
 
 
 def test_train_writes_metrics_json(train_cfg):

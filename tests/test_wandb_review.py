@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from compresslab.tables.cli import main as table_main
-from tests.conftest import run_cli
+from tests.helpers.cli import run_cli
 from tests.helpers.wandb_records import run_summary
 
 pytestmark = pytest.mark.slow

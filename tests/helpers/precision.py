@@ -16,7 +16,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from omegaconf import DictConfig, OmegaConf
 
-from tests.conftest import FAST, compose_cfg
+from tests.helpers.compose import FAST, compose_cfg
 
 #: family -> (experiment overrides, predecessor runs as (experiment, seed, run dir relative to log_dir))
 FAMILIES: dict[str, tuple[list[str], list[tuple[list[str], str]]]] = {

@@ -2,6 +2,13 @@
 
 The file is a LevelDB-style log (a 7-byte ``:W&B`` header, then 32 KiB blocks of chunks with a 7-byte header:
 crc32, length, type FULL/FIRST/MIDDLE/LAST) of ``wandb_internal_pb2.Record`` protobufs.
+
+Why a reader of our own: the installed wandb (0.31) has no Python reader of these files any more. Its old one,
+``wandb.sdk.internal.datastore.DataStore`` (``open_for_scan`` + ``scan_data``), is gone: ``wandb/sdk/internal/``
+now holds only ``job_builder``, ``profiler`` and ``incremental_table_util``. The files are read only by the Go
+``wandb-core`` binary, whose one entry point for them, ``wandb beta sync``, uploads the run to a server and hands
+no records back. Only the record protobufs (``wandb.proto.wandb_internal_pb2``) come from wandb; if a later
+wandb offers a reader again, use it here and keep the three function names.
 """
 
 from __future__ import annotations
