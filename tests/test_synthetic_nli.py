@@ -5,10 +5,12 @@ Structural preconditions, checked here on the generated data:
 * the label follows from the main operator and the embedded interrupter only; high overlap copies the clause
   (word overlap exactly 1, never contiguous), low overlap shares no word (overlap exactly 0);
 * exact composition: class balance, ``round(bias · count)`` aligned examples per label, the HANS-like split all
-  high-overlap with 50 % entailment / 25 % contradiction / 25 % neutral, the anti-aligned split all against the
-  shortcut;
+  high-overlap with 50 % entailment / 50 % neutral, every clause interrupter positive, the anti-aligned split all
+  against the shortcut;
 * no word is label-pure, and with every distractor present no word carries the label at all (a bag-of-words
-  classifier is at chance);
+  classifier is at chance); within the HANS-like split no word and no clause interrupter is label-pure either
+  (each occurs in both halves at matched rates, so only the operator class separates them), and within the
+  anti-aligned split no premise word is;
 * the bias-only models (word-overlap rate; the five overlap features) are at chance within each overlap level.
 """
 
@@ -158,18 +160,22 @@ def test_id_splits_have_balanced_labels_and_exactly_the_configured_bias():
     assert np.bincount(val.labels).tolist() == [100, 100, 100]
 
 
-def test_hans_like_split_is_all_high_overlap_half_entailment():
-    ood = SyntheticNLI(n_ood=400, seed=0).read("ood")
-    assert all(ood.meta["high_overlap"]) and all(
-        word_overlap(a, b) == 1.0 for a, b in zip(ood.text_a, ood.text_b)
-    )
-    assert Counter(ood.meta["kind"]) == {"E": 200, "C": 100, "N": 100}
-    assert np.bincount(ood.labels).tolist() == [200, 200]  # HANS labels: non-entailment 0, entailment 1
-    assert Counter(ood.cells) == {
-        syn.cell_of("E", True): 200,
-        syn.cell_of("C", True): 100,
-        syn.cell_of("N", True): 100,
-    }
+def test_hans_like_split_is_all_high_overlap_half_entailment_half_neutral():
+    """Task version 2: the non-entailment half is neutral only, with a positive clause interrupter like every
+    entailment pair (a contradiction would be marked by its negative interrupter)."""
+    for num_labels in (3, 2):
+        ood = SyntheticNLI(num_labels=num_labels, n_ood=400, seed=0).read("ood")
+        assert all(ood.meta["high_overlap"]) and all(
+            word_overlap(a, b) == 1.0 for a, b in zip(ood.text_a, ood.text_b)
+        )
+        assert Counter(ood.meta["kind"]) == {"E": 200, "N": 200}
+        assert np.bincount(ood.labels).tolist() == [200, 200]  # HANS labels: non-entailment 0, entailment 1
+        assert Counter(ood.cells) == {syn.cell_of("E", True): 200, syn.cell_of("N", True): 200}
+        assert all(i in syn.POSITIVE for i in ood.meta["interrupter"])
+        assert sum(ood.meta["distractor"]) == 400  # distractor_rate 1: one negative word in every premise
+    assert SyntheticNLI().task_version == syn.TASK_VERSION == 2
+    with pytest.raises(ConfigError, match=r"data.dataset.task_version': got 1.*no longer generated"):
+        SyntheticNLI(task_version=1)
 
 
 @pytest.mark.parametrize("num_labels", [3, 2])
@@ -224,6 +230,54 @@ def test_no_word_is_label_pure():
     # without distractors the non-factive operators say "neutral" on their own: the knob is real
     bare = _label_shares(SyntheticNLI(bias=0.9, distractor_rate=0.0).read("train"))
     assert {w for w, c in bare.items() if len(c) == 1} == set(syn.NON_FACTIVE)
+
+
+def _clause_interrupter_shares(pairs) -> dict[str, Counter]:
+    """Clause interrupter (the one the label reads) -> how many examples of each label carry it."""
+    shares: dict[str, Counter] = defaultdict(Counter)
+    for interrupter, y in zip(pairs.meta["interrupter"], pairs.labels):
+        shares[interrupter][y] += 1
+    return shares
+
+
+def test_hans_like_split_has_no_label_pure_word_or_interrupter():
+    """Within the HANS-like split (600 pairs, 300 per label) every word of premise + hypothesis occurs in both
+    labels, every clause interrupter in use occurs in both with an entailment share in [0.35, 0.65] (measured:
+    0.44-0.57 over the 8 positive interrupters; no negative one is used), every negative word occurs in both
+    labels (in the distractor clause) with a share in [0.35, 0.65], and a bag-of-words classifier trained on one
+    half of the split and scored on the other is at chance (measured 49.0 %)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    ood = SyntheticNLI(n_ood=600).read("ood")
+    words = _label_shares(ood)
+    assert all(len(c) == 2 for c in words.values()), [w for w, c in words.items() if len(c) < 2]
+    clause = _clause_interrupter_shares(ood)
+    assert set(clause) == set(syn.POSITIVE)
+    for interrupter, c in clause.items():
+        assert 0.35 <= c[1] / (c[0] + c[1]) <= 0.65, (interrupter, c)
+    for negative in {w for i in syn.NEGATIVE for w in i.split()}:
+        c = words[negative]
+        assert 0.35 <= c[1] / (c[0] + c[1]) <= 0.65, (negative, c)
+    text = [f"{a} {b}" for a, b in zip(ood.text_a, ood.text_b)]
+    y = np.array(ood.labels)
+    vec = CountVectorizer(token_pattern=r"[a-z]+").fit(text)
+    clf = LogisticRegression(max_iter=2000).fit(vec.transform(text[:300]), y[:300])
+    assert (clf.predict(vec.transform(text[300:])) == y[300:]).mean() < 0.60
+
+
+def test_anti_aligned_split_has_no_label_pure_premise_word():
+    """Within an anti-aligned split of 600 pairs (200 per label) every premise word occurs in all three labels (the
+    hypothesis words cannot: its low-overlap synonyms are entailment's by construction, the shortcut reversed),
+    and no clause interrupter is label-pure: a positive one occurs in entailment and neutral, a negative one in
+    contradiction and neutral (factive + negative is contradiction by the rule itself)."""
+    anti = SyntheticNLI(n_anti=600).read("anti")
+    words = _label_shares(anti, premise_only=True)
+    assert all(len(c) == 3 for c in words.values()), [w for w, c in words.items() if len(c) < 3]
+    clause = _clause_interrupter_shares(anti)
+    for interrupter, c in clause.items():
+        labels = {0, 2} if interrupter in syn.NEGATIVE else {1, 2}  # MNLI order: C 0, E 1, N 2
+        assert set(c) == labels, (interrupter, c)
 
 
 def _bow_accuracy(distractor_rate: float) -> float:

@@ -34,12 +34,19 @@ majority pairs alone). Its rule is an XOR of two polarities: CE on unbiased data
 budget (MiniLM, 2,000 pairs: ID dev 66.7 % after 2 of 3 epochs, seed 1), so it is not the reduced task.
 
 Splits: ``train``, ``val``, ``test`` (ID, bias ``bias`` / ``eval_bias``); ``test_<ood_name>`` HANS-like (every
-pair high-overlap, half entailment and half non-entailment — contradiction and neutral in equal parts — 2-way
-labels, scored through ``mnli_to_hans`` when the task is 3-way); ``test_<anti_name>`` anti-aligned with the
-shortcut (entailment always low overlap, contradiction and neutral always high; the task's own labels). Every
-example carries its analysis cell, label × overlap level (:data:`CELL_NAMES`), and ``pairs.meta`` its
-construction (``kind`` E/C/N, ``high_overlap``, ``distractor``, ``operator``, ``interrupter``). The data are a
-deterministic function of ``seed`` and the sizes.
+pair high-overlap, 2-way labels, scored through ``mnli_to_hans`` when the task is 3-way): half entailment, half
+non-entailment, and the non-entailment half is *neutral with a positive interrupter* — a non-factive operator over
+the same kind of clause the entailment half has (HANS' own non-entailed embeddings, ``the lawyer believed that the
+doctor saw the judge``; under ``rule="agreement"`` both halves mix the polarities alike). The two halves then hold
+the same interrupters at the same rates (negative words only in distractor clauses, at the same rate in both), so
+only the operator-class rule separates them. A contradiction there would be marked by its negative interrupter, a
+cue a shortcut-trained model reads without the rule: task version 1 had a quarter contradictions and a quarter
+neutral pairs with a negative interrupter, where the overlap shortcut plus that cue alone score 87.5 %.
+``test_<anti_name>`` anti-aligned with the shortcut (entailment always low overlap, contradiction and neutral
+always high; the task's own labels, 3-way composition as in training). Every example carries its analysis cell,
+label × overlap level (:data:`CELL_NAMES`), and ``pairs.meta`` its construction (``kind`` E/C/N,
+``high_overlap``, ``distractor``, ``operator``, ``interrupter``). The data are a deterministic function of
+``seed``, the sizes and :data:`TASK_VERSION`.
 """
 
 from __future__ import annotations
@@ -104,6 +111,12 @@ PLACES: tuple[str, ...] = (
 )  # fmt: skip
 #: the function words of the premise template
 TEMPLATE_WORDS: tuple[str, ...] = ("the", "who", "it", "that", "in")
+
+#: the task definition generated; a config names it (``data.dataset.task_version``) so that runs of an older
+#: definition never share an identity with current ones. 1: the HANS-like non-entailment half was half
+#: contradiction (negative interrupter) and half neutral (either polarity); 2: it is all neutral with a positive
+#: interrupter (see the module docstring).
+TASK_VERSION = 2
 
 #: how a factive premise's label is decided (see the module docstring)
 RULES: tuple[str, ...] = ("interrupter", "agreement")
@@ -195,7 +208,8 @@ class SyntheticNLI(TextPairSource):
 
     Labels: ``num_labels=3`` uses MNLI's order (contradiction 0, entailment 1, neutral 2; balanced);
     ``num_labels=2`` uses HANS' order for every split (half entailment, non-entailment split evenly between
-    contradiction and neutral). The HANS-like split always has 2-way labels.
+    contradiction and neutral). The HANS-like split always has 2-way labels, and its non-entailment half is all
+    neutral (positive interrupters under ``rule="interrupter"``).
 
     Args:
         num_labels: 3 (MNLI-like) or 2 (entailment vs non-entailment).
@@ -211,6 +225,8 @@ class SyntheticNLI(TextPairSource):
         tokenizer, max_length, cache_dir: see :class:`TextPairSource` (loading fails, naming the length needed,
             if ``max_length`` would truncate a pair).
         ood_name, anti_name: names of the two OOD splits (``test_<name>``).
+        task_version: the task definition the config was written for; must be :data:`TASK_VERSION` (an older
+            one is no longer generated: refused, naming what changed).
     """
 
     name: ClassVar[str] = "synthetic_nli"
@@ -234,6 +250,7 @@ class SyntheticNLI(TextPairSource):
         seed: int = 0,
         ood_name: str = "hans_like",
         anti_name: str = "anti_aligned",
+        task_version: int = TASK_VERSION,
         *,
         tokenizer: str | None = None,
         max_length: int = 32,
@@ -264,6 +281,12 @@ class SyntheticNLI(TextPairSource):
                 f"an integer in [1, {len(FACTIVE)}]",
                 "set n_operators=24.",
             )
+        if task_version != TASK_VERSION:
+            raise ConfigError(
+                "data.dataset.task_version", task_version, f"{TASK_VERSION} (the task this code generates)",
+                f"set task_version={TASK_VERSION}; version 1's HANS-like split (a quarter contradictions, marked by "
+                "their negative interrupter) is no longer generated: its runs measured that cue, not the rule.",
+            )  # fmt: skip
         if rule not in RULES:
             raise ConfigError("data.dataset.rule", rule, f"one of {list(RULES)}", "set rule=agreement.")
         check_split_name("data.dataset.ood_name", ood_name)
@@ -278,6 +301,7 @@ class SyntheticNLI(TextPairSource):
         self.bias, self.eval_bias = float(bias), None if eval_bias is None else float(eval_bias)
         self.distractor_rate, self.n_operators, self.rule = float(distractor_rate), n_operators, rule
         self.ood_name, self.anti_name = ood_name, anti_name
+        self.task_version = task_version
 
     # ------------------------------------------------------------------------------------------ declared
     @property
@@ -313,8 +337,9 @@ class SyntheticNLI(TextPairSource):
     def _counts(self, split: str) -> tuple[dict[Kind, int], dict[Kind, int]]:
         """Examples per kind, and the class index of each kind, for ``split``."""
         n = self.sizes[split]
-        two_way = split == "ood" or self.num_labels == 2
-        if two_way:  # half entailment; non-entailment half contradiction, half neutral
+        if split == "ood":  # HANS-like: half entailment, half non-entailment, all of it neutral
+            return {"E": n - n // 2, "N": n // 2}, {"E": 1, "N": 0}
+        if self.num_labels == 2:  # half entailment; non-entailment half contradiction, half neutral
             return {"E": n - n // 2, "C": n // 4, "N": n // 2 - n // 4}, {"E": 1, "C": 0, "N": 0}
         thirds = {"C": n // 3 + (n % 3 > 1), "E": n // 3 + (n % 3 > 0), "N": n // 3}
         return thirds, {"C": 0, "E": 1, "N": 2}
@@ -330,7 +355,7 @@ class SyntheticNLI(TextPairSource):
     def plans(self, split: str) -> tuple[list[PairPlan], dict[Kind, int]]:
         """The shuffled construction plan of ``split`` and the class index of each kind: exact counts per
         kind, per overlap level (``bias``), per distractor presence (``distractor_rate``) and, for neutral, per
-        interrupter polarity (half positive)."""
+        interrupter polarity (half positive; all positive in the HANS-like split, like its entailment half)."""
         counts, label_of = self._counts(split)
         aligned = self._aligned_fraction(split)
         plans: list[PairPlan] = []
@@ -350,7 +375,7 @@ class SyntheticNLI(TextPairSource):
                         negated = {"E": not positive, "C": positive}.get(kind, (j // 2) % 2 == 0)
                         plans.append(PairPlan(kind, high, distractor, positive, negated))
                     else:
-                        positive = kind == "E" or (kind == "N" and j % 2 == 0)
+                        positive = kind == "E" or (kind == "N" and (split == "ood" or j % 2 == 0))
                         plans.append(PairPlan(kind, high, distractor, positive))
         rng = np.random.default_rng([self.seed, self.SPLITS.index(split), 1])
         return [plans[i] for i in rng.permutation(len(plans))], label_of
