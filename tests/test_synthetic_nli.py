@@ -242,10 +242,11 @@ def _clause_interrupter_shares(pairs) -> dict[str, Counter]:
 
 def test_hans_like_split_has_no_label_pure_word_or_interrupter():
     """Within the HANS-like split (600 pairs, 300 per label) every word of premise + hypothesis occurs in both
-    labels, every clause interrupter in use occurs in both with an entailment share in [0.35, 0.65] (measured:
-    0.44-0.57 over the 8 positive interrupters; no negative one is used), every negative word occurs in both
-    labels (in the distractor clause) with a share in [0.35, 0.65], and a bag-of-words classifier trained on one
-    half of the split and scored on the other is at chance (measured 49.0 %)."""
+    labels (120 words), every clause interrupter in use occurs in both with an entailment share in [0.35, 0.65]
+    (measured: 0.38-0.61 over the 8 positive interrupters; no negative one is used), every negative word occurs
+    in both labels (in the distractor clause) with a share in [0.35, 0.65] (measured 0.49-0.51), and a
+    bag-of-words classifier trained on half of a 2,000-pair split and scored on the other half is at chance
+    (measured 50.4 %)."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -259,11 +260,12 @@ def test_hans_like_split_has_no_label_pure_word_or_interrupter():
     for negative in {w for i in syn.NEGATIVE for w in i.split()}:
         c = words[negative]
         assert 0.35 <= c[1] / (c[0] + c[1]) <= 0.65, (negative, c)
-    text = [f"{a} {b}" for a, b in zip(ood.text_a, ood.text_b)]
-    y = np.array(ood.labels)
+    big = SyntheticNLI(n_ood=2000).read("ood")
+    text = [f"{a} {b}" for a, b in zip(big.text_a, big.text_b)]
+    y = np.array(big.labels)
     vec = CountVectorizer(token_pattern=r"[a-z]+").fit(text)
-    clf = LogisticRegression(max_iter=2000).fit(vec.transform(text[:300]), y[:300])
-    assert (clf.predict(vec.transform(text[300:])) == y[300:]).mean() < 0.60
+    clf = LogisticRegression(max_iter=2000).fit(vec.transform(text[:1000]), y[:1000])
+    assert (clf.predict(vec.transform(text[1000:])) == y[1000:]).mean() < 0.56
 
 
 def test_anti_aligned_split_has_no_label_pure_premise_word():
