@@ -8,13 +8,15 @@ import hydra
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigKeyError, ValidationError
 
 from compresslab.train import build, validate
 from compresslab.utils.errors import ConfigError, DataError
 from compresslab.utils.hydra_app import CONF_DIR, prepare_hydra
+from compresslab.utils.run_dir import run_id
 
 DATA = sorted(
     str(p.relative_to(CONF_DIR / "data").with_suffix("")) for p in (CONF_DIR / "data").rglob("*.yaml")
@@ -152,3 +154,103 @@ def test_schema_classes_unused_keys_are_rejected():
         from compresslab.utils.config import TrainConfig
 
         OmegaConf.merge(OmegaConf.structured(TrainConfig), {"sede": 3})
+
+
+# ------------------------------------------------------------- run directories and paper rows: one rule, one home
+RUN_DIR_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir")
+#: experiments whose folder the rule in conf/hydra/default.yaml cannot express (each says why in its file)
+HAND_WRITTEN_DIRS = {
+    "learngene/reduced_teacher": ["hydra.run.dir"]
+}  # one teacher for all seeds: no seed folder
+
+
+@pytest.fixture(scope="module")
+def composed() -> dict[str, DictConfig]:
+    """Every experiment composed as the CLI would (Hydra's node included, logs under /logs), plus the plain
+    config under the key ''."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
+        out = {
+            e: compose(
+                "train",
+                [*([f"experiment={e}"] if e else []), "paths.log_dir=/logs"],
+                return_hydra_config=True,
+            )
+            for e in ["", *EXPERIMENTS]
+        }
+    GlobalHydra.instance().clear()
+    for cfg in out.values():
+        with open_dict(cfg):
+            cfg.hydra.job.num = 3  # what the fourth job of a multirun gets
+    return out
+
+
+def _dir(cfg: DictConfig, key: str, **values) -> str:
+    """``key`` resolved with top-level ``values`` set first (``seed=3``) on a copy of ``cfg``."""
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        for k, v in values.items():
+            cfg[k] = v
+    return str(OmegaConf.select(cfg, key))
+
+
+def _raw(cfg: DictConfig, key: str) -> str:
+    parent, leaf = key.rsplit(".", 1)
+    return OmegaConf.to_container(OmegaConf.select(cfg, parent), resolve=False)[leaf]
+
+
+def test_experiments_set_no_run_dir_the_rule_gives(composed):
+    """An experiment names its runs (paths.run_group / run_name / run_step); a hand-written hydra dir stays only
+    where the rule cannot express it, and then it differs from what the rule gives."""
+    raw_rule = {key: _raw(composed[""], key) for key in RUN_DIR_KEYS}
+    hand_written: dict[str, list[str]] = {}
+    for name, cfg in composed.items():
+        for key in RUN_DIR_KEYS:
+            if _raw(cfg, key) == raw_rule[key]:
+                continue
+            hand_written.setdefault(name, []).append(key)
+            by_rule = cfg.copy()
+            OmegaConf.update(by_rule, key, raw_rule[key], merge=False)
+            written = _dir(cfg, key)
+            assert written != _dir(by_rule, key), (
+                f"{name}: {key} written by hand is what the rule gives ({written}); set paths.run_group / run_name / "
+                "run_step instead (conf/paths/default.yaml)"
+            )
+    assert hand_written == HAND_WRITTEN_DIRS
+
+
+@pytest.mark.parametrize(
+    ("experiment", "seed", "run_dir", "sweep_dir", "subdir"),
+    [
+        ("srnet/reduced_mask", 1, "/logs/srnet_reduced/mask_poe_s0.5/seed1", "/logs/srnet_reduced", "mask_poe_s0.5/seed1"),
+        ("srnet/full/mnli_finetune", 3, "/logs/srnet_full/mnli/finetune_ce/seed3", "/logs/srnet_full/mnli", "finetune_ce/seed3"),
+        ("hpmkd/digits_teacher", 0, "/logs/hpmkd/teachers/digits8/seed0", "/logs/hpmkd/teachers", "digits8/seed0"),
+        ("learngene/reduced_ict_phase2", 2, "/logs/learngene_reduced/ict_chebyshev/seed2/phase2", "/logs/learngene_reduced", "ict_chebyshev/seed2/phase2"),
+        ("learngene/reduced_teacher", 5, "/logs/learngene_reduced/teacher", "/logs/learngene_reduced_teacher/multiruns/<id>", "3"),
+        ("hpmkd/digits", 1, "/logs/hpmkd_digits/runs/<id>", "/logs/hpmkd_digits/multiruns/<id>", "3"),
+        ("", 1, "/logs/train/runs/<id>", "/logs/train/multiruns/<id>", "3"),
+    ],
+)  # fmt: skip
+def test_run_dirs_are_where_later_stages_look(composed, experiment, seed, run_dir, sweep_dir, subdir):
+    cfg = composed[experiment]
+    got = [_dir(cfg, key, seed=seed).replace(run_id(), "<id>") for key in RUN_DIR_KEYS]
+    assert got == [run_dir, sweep_dir, subdir]
+
+
+def test_paper_blocks_name_only_what_the_paper_config_does_not(composed):
+    """The shared part of ``paper`` (name, scale, usual table) comes from conf/paper/<choice>.yaml; an experiment
+    file states only its own row (and table or scale where they differ)."""
+    for name, cfg in composed.items():
+        if not cfg.paper.name:
+            continue
+        choice = cfg.hydra.runtime.choices.get("paper")
+        assert choice, f"{name}: paper.name={cfg.paper.name!r} without a /paper config in its defaults list"
+        shared = OmegaConf.load(CONF_DIR / "paper" / f"{choice}.yaml")
+        own = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "experiment" / f"{name}.yaml"), resolve=False)
+        own = (own.get("paper") or {}).items()
+        restated = [k for k, v in own if k in shared and shared[k] == v]
+        assert not restated, f"{name}: paper.{restated} restate conf/paper/{choice}.yaml"
+    assert composed["srnet/full/qqp_ood"].paper == {
+        "name": "srnet", "table": "srnet_paradigms", "row": "ood/ce/0.5", "scale": "full"
+    }  # fmt: skip
+    assert composed["rnnpool/table2_224"].paper.scale == "reduced_224"

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from compresslab.reproduce.identity import Finding, config_hash
 from compresslab.reproduce.plan import Plan, Stage, expand, slug, substitute
 from compresslab.utils.hydra_app import prepare_hydra
+from compresslab.utils.run_dir import run_id
 
 
 @dataclass
@@ -96,10 +97,6 @@ def hydra_context() -> Iterator[None]:
     GlobalHydra.instance().clear()
 
 
-def _raw_run_dir(cfg: DictConfig) -> str:
-    return str(OmegaConf.to_container(cfg.hydra.run, resolve=False)["dir"])
-
-
 def resolved_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """The config as the run will write it into ``metrics.json`` (resolved; ``paths.output_dir`` = ``run_dir``)."""
     cfg = cfg.copy()
@@ -114,7 +111,6 @@ def plan_runs(plan: Plan, settings: Settings) -> list[PlannedRun]:
     """Every run of ``plan`` in launch order (composes each config: about half a second per run)."""
     runs: list[PlannedRun] = []
     with hydra_context():
-        default_dir = _raw_run_dir(compose("train", overrides=settings.common, return_hydra_config=True))
         for stage in plan.stages:
             if settings.smoke and not stage.smoke:
                 continue
@@ -130,7 +126,8 @@ def plan_runs(plan: Plan, settings: Settings) -> list[PlannedRun]:
                     overrides=[*settings.common, *overrides, *settings.extra],
                     return_hydra_config=True,
                 )
-                fixed = _raw_run_dir(cfg) != default_dir
+                # a named run (paths.run_name) or a hand-written hydra.run.dir: the same folder on every launch
+                fixed = run_id() not in str(cfg.hydra.run.dir)
                 run_dir = (
                     Path(cfg.hydra.run.dir).absolute()
                     if fixed

@@ -45,6 +45,9 @@ class PathsConfig:
     log_dir: str = "logs"
     output_dir: str = "."
     work_dir: str = "."
+    run_group: str = "train"  # the run's folder: conf/hydra/default.yaml (one rule), conf/paths/default.yaml
+    run_name: Optional[str] = None  # noqa: UP045 - null: a plain run (a new folder per launch)
+    run_step: Optional[str] = None  # noqa: UP045
 
 
 @dataclass

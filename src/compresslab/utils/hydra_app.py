@@ -11,7 +11,7 @@ from typing import Any
 
 from compresslab.utils.config import register_schemas
 from compresslab.utils.errors import explain_config_exception, find_user_error
-from compresslab.utils.run_dir import register_run_id_resolver
+from compresslab.utils.run_dir import register_resolvers
 
 #: repository root (this file is src/compresslab/utils/hydra_app.py)
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -27,7 +27,7 @@ def prepare_hydra() -> str:
         )
     os.environ.setdefault("COMPRESSLAB_ROOT", str(PROJECT_ROOT))
     register_schemas()
-    register_run_id_resolver()
+    register_resolvers()
     return str(CONF_DIR)
 
 

@@ -3,9 +3,16 @@
 Three rules, applied before Hydra creates the run directory (:class:`RunDirCallback`, registered in
 ``conf/hydra/default.yaml``) and again by the entry points for each job of a multirun:
 
-1. **Unique per launch.** The default run and sweep directories end in :func:`run_id` — the launch time plus a
+1. **Unique per launch, or named.** A plain run's directory ends in :func:`run_id` — the launch time plus a
    random suffix (or the SLURM job and step of a multi-task ``srun``, so that its ranks share one folder) — so two
-   launches in the same second never share a folder.
+   launches in the same second never share a folder. An experiment whose runs later stages find by path names
+   them (``paths.run_name``) and gets the same folder on every launch. One rule for both, in
+   ``conf/hydra/default.yaml`` (``run_group`` defaults to ``task_name``; resolvers :func:`run_leaf`,
+   :func:`sweep_root`)::
+
+       plain run   <log_dir>/<run_group>/runs/<run id>     (multirun: …/multiruns/<run id>/<job number>)
+       named run   <log_dir>/<run_group>/<run_name>/seed<seed>[/<run_step>]      (each multirun job alike)
+
 2. **Non-real runs write elsewhere.** A run that :func:`~compresslab.utils.run_kind.debug_reasons` flags
    (``debug=…``, ``fast_dev_run``, ``limit_*_batches``, ``overfit_batches``) and that trains something gets
    ``paths.log_dir=<log_dir>/debug``: every folder it writes *and* every predecessor it looks up (teachers, ICT
@@ -56,12 +63,30 @@ def run_id() -> str:
     return _RUN_ID
 
 
-def register_run_id_resolver() -> None:
-    """``${run_id:}`` in configs (idempotent). Cached in the config, as Hydra's ``${now:}``: the jobs of a multirun
-    are composed from the master config's cache, so a job run in another process (joblib, submitit) still
-    resolves the master's sweep folder."""
+def run_leaf(name: str | None, seed: int | None, step: str | None, plain: Any) -> str:
+    """``${run_leaf:<run_name>,<seed>,<run_step>,<plain>}``: a named run's folder inside its group,
+    ``<run_name>/seed<seed>[/<run_step>]``, or ``plain`` (``runs/<run id>``, a sweep's job number) when
+    ``run_name`` is null."""
+    if name is None:
+        return str(plain)
+    return f"{name}/seed{seed}" + (f"/{step}" if step is not None else "")
+
+
+def sweep_root(group_dir: str, name: str | None, launch: str) -> str:
+    """``${sweep_root:<log_dir>/<run_group>,<run_name>,<run id>}``: a multirun's folder — the group itself for
+    named runs (each job goes to its named folder), ``<group>/multiruns/<run id>`` for plain ones."""
+    return group_dir if name is not None else f"{group_dir}/multiruns/{launch}"
+
+
+def register_resolvers() -> None:
+    """``${run_id:}``, ``${run_leaf:…}`` and ``${sweep_root:…}`` in configs (idempotent). ``run_id`` is cached in
+    the config, as Hydra's ``${now:}``: the jobs of a multirun are composed from the master config's cache, so a
+    job run in another process (joblib, submitit) still resolves the master's sweep folder."""
     if not OmegaConf.has_resolver("run_id"):
         OmegaConf.register_new_resolver("run_id", run_id, use_cache=True)
+    for name, resolver in (("run_leaf", run_leaf), ("sweep_root", sweep_root)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
 
 
 class RunDirError(CompresslabError):
