@@ -317,6 +317,56 @@ def test_baseline_methods_ignore_hpmkd_only_components():
     assert "teachers" not in h.hparams and "family" not in h.hparams
 
 
+def test_objectives_are_chosen_by_target_and_checked_against_the_method_label():
+    from omegaconf import OmegaConf
+
+    from compresslab.hpmkd import objectives as obj
+
+    root = Path(__file__).resolve().parents[1] / "conf" / "model" / "hpmkd"
+    chosen = {}
+    for method in ("direct", "kd", "kd_ensemble", "fitnets", "takd", "dml", "hpmkd"):
+        node = OmegaConf.load(root / f"{method}.yaml")
+        module_name, _, cls = node.objective["_target_"].rpartition(".")
+        assert module_name == "compresslab.hpmkd.objectives" and node.method == method
+        chosen[method] = getattr(obj, cls).name
+    assert chosen == {m: m for m in chosen}  # every method file's class carries its own label
+    m = _module(objective=obj.KDEnsemble(), method=None)
+    assert (
+        m.method == "kd_ensemble"
+        and type(m.objective) is obj.KDEnsemble
+        and m.hparams.method == "kd_ensemble"
+    )
+    with pytest.raises(ConfigError, match=r"'model.method': got 'kd'.*'hpmkd'.*model=hpmkd/kd"):
+        obj.HPMKD(method="kd")
+    with pytest.raises(ConfigError, match=r"'model.method': got 'dml'.*'kd'"):
+        _module(objective=obj.KD(), method="dml")
+    assert type(obj.for_method("takd")) is obj.TAKD  # the _module config's bridge for model.method sweeps
+    # trainable extras sit under fixed names: in the optimiser and the checkpoint whatever the objective's class
+    peer = build_net("mlp", [4], 3, hidden=[8])
+    d = _module(method="dml", teachers=[], peer=peer)
+    assert {k.split(".")[0] for k in d.state_dict()} - {"val_acc_best"} == {"net", "peer"} and d.peer is peer
+    f = _module(method="fitnets")
+    assert {k.split(".")[0] for k in f.state_dict()} - {"val_acc_best"} == {"net", "regressor"}
+    assert f.regressor.proj.in_features == 8 and f.regressor.proj.out_features == 16
+    assert f.objective.features and not d.objective.distils and not f.objective.recorded
+
+
+def test_datamodule_serves_indices_on_request_without_touching_its_splits():
+    from compresslab.data import DataModule, SklearnTabular
+
+    dm = DataModule(SklearnTabular("wine"), 3, [13], batch_size=8, seed=1)
+    dm.setup()
+    train = dm.splits.train
+    plain = next(iter(dm.train_dataloader()))
+    assert len(plain) == 2
+    dm.request_indices()
+    x, y, idx = next(iter(dm.train_dataloader()))
+    assert dm.splits.train is train and dm.return_indices  # the split itself is not wrapped
+    assert torch.equal(x, plain[0]) and torch.equal(y, plain[1])  # same sampler order, items gain their index
+    assert torch.equal(torch.stack([train[int(i)][0] for i in idx]), x)
+    assert DataModule(SklearnTabular("wine"), 3, [13], return_indices=True).return_indices
+
+
 # ---------------------------------------------------------------------------------------------- tables
 def _write_run(root: Path, name: str, table: str, row: str, method: str | None, acc: float, **extra) -> None:  # noqa: ANN003
     run = root / name

@@ -37,6 +37,21 @@ class Splits:
         return out
 
 
+class IndexedDataset(Dataset):
+    """``(x, y)`` items of ``base`` as ``(x, y, index)``: what :class:`~compresslab.data.DataModule` serves with
+    ``return_indices`` (a model that looks up per-sample values, e.g. cached teacher outputs, by the index)."""
+
+    def __init__(self, base: Dataset) -> None:
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.base)  # type: ignore[arg-type]
+
+    def __getitem__(self, i: int) -> tuple[Any, Any, int]:
+        x, y = self.base[i][:2]
+        return x, y, i
+
+
 class DatasetSource(abc.ABC):
     """One dataset: what it is, where it lives, how to read and validate it."""
 

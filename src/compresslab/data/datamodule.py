@@ -19,7 +19,7 @@ from lightning.pytorch import LightningDataModule
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from compresslab.data.base import DatasetSource, Splits
+from compresslab.data.base import DatasetSource, IndexedDataset, Splits
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.logging import get_logger
 
@@ -46,6 +46,9 @@ class DataModule(LightningDataModule):
         prefetch_factor: batches each worker loads ahead (``null``: PyTorch's default, 2; unused without workers).
         seed: seed of the training-order shuffle (the epoch is added each epoch).
         drop_last: drop the last incomplete training batch (keeps DDP and single-process runs identical).
+        return_indices: training batches are ``(x, y, index)`` (:class:`IndexedDataset`): the index of each sample
+            in the training split, for models that look up per-sample values (HPM-KD's cached teacher logits).
+            A model asks for them in its ``setup`` with :meth:`request_indices`; the splits are never modified.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class DataModule(LightningDataModule):
         prefetch_factor: int | None = None,
         seed: int = 0,
         drop_last: bool = True,
+        return_indices: bool = False,
     ) -> None:
         super().__init__()
         for key, value in (("data.batch_size", batch_size), ("data.eval_batch_size", eval_batch_size)):
@@ -112,6 +116,7 @@ class DataModule(LightningDataModule):
         self.prefetch_factor = prefetch_factor
         self.seed = seed
         self.drop_last = drop_last
+        self.return_indices = bool(return_indices)
         self.splits: Splits | None = None
 
     # ---------------------------------------------------------------------------------------------- helpers
@@ -201,8 +206,15 @@ class DataModule(LightningDataModule):
             self.splits = self.dataset.load()
             log.info(f"{self.dataset.name}: split sizes {self.splits.sizes()}")
 
+    def request_indices(self) -> None:
+        """Serve training batches as ``(x, y, index)`` from now on (``return_indices``). A LightningModule that
+        needs sample indices calls it in its ``setup``: the training loader is built after that hook."""
+        self.return_indices = True
+
     def train_dataloader(self) -> DataLoader:
         ds = self.loaded_splits().train
+        if self.return_indices:
+            ds = IndexedDataset(ds)  # same length, same sampler order: each item gains its index
         sampler = DistributedSampler(
             ds, num_replicas=self.world_size, rank=self.rank, shuffle=True, seed=self.seed, drop_last=False
         )

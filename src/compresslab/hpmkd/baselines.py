@@ -1,7 +1,8 @@
 """The knowledge-distillation baselines of the HPM-KD comparison, as losses and small modules.
 
-All of them run inside :class:`compresslab.hpmkd.module.HPMKDModule` (``method=…``), so they share its data, its
-optimiser, its cached teacher outputs and its logging; the paper-table rows differ only in the loss.
+All of them run inside :class:`compresslab.hpmkd.module.HPMKDModule`, one objective each
+(:mod:`compresslab.hpmkd.objectives`), so they share its data, its optimiser, its cached teacher outputs and its
+logging; the paper-table rows differ only in the loss.
 
 * **direct** — cross-entropy only (the student trained without a teacher).
 * **kd** — Hinton et al. (2015): α·T²·KL(softmax(z_T/T) ‖ softmax(z_S/T)) + (1 − α)·CE (draft's baseline: T = 4,
@@ -30,10 +31,6 @@ from torch import nn
 
 from compresslab.hpmkd.engine import soft_kl
 from compresslab.utils.errors import ConfigError
-
-METHODS = ("direct", "kd", "kd_ensemble", "fitnets", "takd", "dml", "hpmkd")
-#: methods that need at least one teacher
-TEACHER_METHODS = ("kd", "kd_ensemble", "fitnets", "takd", "hpmkd")
 
 
 def check_kd_values(temperature: float, alpha: float, where: str = "model") -> None:

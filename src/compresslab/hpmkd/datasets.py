@@ -10,22 +10,10 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
+from compresslab.data.base import IndexedDataset  # re-exported: the DataModule serves it (return_indices)
+
 
 # ------------------------------------------------------------------------------------------------ datasets
-class IndexedDataset(Dataset):
-    """``(x, y)`` items of ``base`` as ``(x, y, index)``, so a batch can look up per-sample cached outputs."""
-
-    def __init__(self, base: Dataset) -> None:
-        self.base = base
-
-    def __len__(self) -> int:
-        return len(self.base)  # type: ignore[arg-type]
-
-    def __getitem__(self, i: int) -> tuple[Any, Any, int]:
-        x, y = self.base[i][:2]
-        return x, y, i
-
-
 def unwrap(ds: Dataset) -> Dataset:
     """The dataset inside :class:`IndexedDataset` wrappers."""
     while isinstance(ds, IndexedDataset):

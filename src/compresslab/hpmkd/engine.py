@@ -7,6 +7,18 @@ process-group environment of the outer trainer, so these runs use :func:`fit_dis
 own optimiser class, per-step cosine decay, α·KL + (1 − α)·CE) that shards its batches and wraps the model in
 ``DistributedDataParallel`` when a process group is up, so every rank works and none waits.
 
+Why not Lightning Fabric (issue 18 asked for it where possible; checked against lightning 2.6): these runs happen
+*inside* the outer Trainer's ranks, in ``setup("fit")``. A ``Fabric`` with more than one device refuses ``setup``
+until ``launch()`` is called (``Fabric._validate_launched``), and ``launch()`` starts processes instead of joining
+the running group: under ``trainer=ddp_cpu`` (``ddp_spawn``) its multiprocessing launcher spawns ``devices`` new
+workers from each rank, under ``trainer=ddp`` the subprocess launcher re-runs the script unless ``LOCAL_RANK`` is
+set. Joining the outer group works only through Fabric's private ``_launched`` flag. A nested ``Trainer.fit`` has
+the same launch problem and also runs the outer run's DataModule hooks, loggers and callbacks. A Fabric for
+single-process runs only would make two code paths for one loop whose Lightning-replaceable part is the DDP
+wrapper, the bf16 autocast and ``backward`` (about ten lines); the rest (seeded sample order, per-step cosine, MTS
+steps, cached-logit lookup by sample index) is the recipe itself and the SOM model cache's key
+(:meth:`Recipe.key`), and stays as it is.
+
 Teacher outputs (PPP, draft §4.6): :func:`batched_outputs` runs a frozen model over a dataset once, in large
 batches under ``inference_mode``; under DDP each rank computes a strided shard and the shards are all-gathered,
 so "teacher logits computed once, in parallel" is literally DDP inference. The results go through the SOM

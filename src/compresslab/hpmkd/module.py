@@ -27,8 +27,11 @@ lr; PDC off → no chain; AWMT off → a single teacher (the chain's model, else
 T₀; PPP off → teachers run on every batch; SOM off → nothing persists (no cache, no history: ACM falls back to
 its default).
 
-The baselines (``method=direct|kd|fitnets|takd|dml``, :mod:`compresslab.hpmkd.baselines`) use the same teacher
-outputs (PPP/SOM apply to every method, so wall times compare the losses, not the caching).
+What the student trains on is the run's objective (:mod:`compresslab.hpmkd.objectives`, one class per method,
+chosen by ``model.objective._target_``): HPM-KD's and the baselines' (``direct``, ``kd``, ``kd_ensemble``,
+``fitnets``, ``takd``, ``dml``; losses in :mod:`compresslab.hpmkd.baselines`). This module holds the Lightning hooks
+and the state the objectives read; the setup work is :class:`~compresslab.hpmkd.teacher_set.TeacherSetSetup`. Every
+method uses the same teacher outputs (PPP/SOM apply to all, so wall times compare the losses, not the caching).
 
 Logged besides ``ClassifierModule``'s metrics: ``train/temperature`` (every step), ``train/ce``, ``train/kd``,
 ``train/attn_entropy``, ``awmt/w<m>``, ``teacher/val_acc``, ``hpmkd/{T0,alpha,lr,chain_steps}``,
@@ -47,35 +50,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from compresslab.hpmkd.baselines import (
-    METHODS,
-    TEACHER_METHODS,
-    HintRegressor,
-    check_kd_values,
-    dml_losses,
-    hint_loss,
-)
-from compresslab.hpmkd.chain import (
-    ChainOutcome,
-    NetFamily,
-)
+from compresslab.hpmkd.baselines import check_kd_values
+from compresslab.hpmkd.chain import ChainOutcome
 from compresslab.hpmkd.config_manager import MetaFeatures
-from compresslab.hpmkd.engine import (
-    capture_penultimate,
-    classifier_of,
-    kd_objective,
-    optimizer_setting,
-)
+from compresslab.hpmkd.engine import capture_penultimate, optimizer_setting
+from compresslab.hpmkd.family import NetFamily
 from compresslab.hpmkd.memory import SharedOptimizationMemory
-from compresslab.hpmkd.multi_teacher import AttentionWeightedMultiTeacher, attention_regulariser, mix_teachers
+from compresslab.hpmkd.multi_teacher import AttentionWeightedMultiTeacher
+from compresslab.hpmkd.objectives import Batch, Objective, for_method
 from compresslab.hpmkd.record import RunRecorder
 from compresslab.hpmkd.settings import (  # noqa: F401  (re-exported: the names' old home)
     COMPONENTS,
     DEFAULTS,
-    RECORDED_METHODS,
     _plain,
     _section,
     _teacher_list,
+    check_class_counts,
 )
 from compresslab.hpmkd.teacher_set import TeacherSetSetup
 from compresslab.hpmkd.temperature import MetaTemperatureScheduler
@@ -96,7 +86,9 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         scheduler: optional partial LR-scheduler constructor.
         teachers: teacher networks (frozen; held outside the module, never saved in checkpoints). The first is
             *the* teacher of the single-teacher methods and of the chain; all of them feed AWMT.
-        method: ``hpmkd``, ``direct``, ``kd``, ``fitnets``, ``takd`` or ``dml``.
+        objective: what the student trains on (:mod:`compresslab.hpmkd.objectives`, chosen by ``_target_``).
+        method: the method's label (``hpmkd``, ``direct``, ``kd``, ``kd_ensemble``, ``fitnets``, ``takd``, ``dml``):
+            checked against the objective; without an objective it picks one (:func:`for_method`).
         temperature, alpha: T₀ and α of α·KL_T + (1 − α)·CE (ACM may replace them for ``hpmkd``).
         t_squared: multiply the KL term by T² (Hinton; the draft's formula omits it — set false for that).
         components: ``{acm, pdc, awmt, mts, ppp, som}`` booleans (``hpmkd``; ``ppp``/``som`` apply to every method).
@@ -110,7 +102,7 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         scheduler_interval, label_smoothing, compile: as :class:`ClassifierModule`.
     """
 
-    hparams_ignore = (*ClassifierModule.hparams_ignore, "teachers", "family", "peer")
+    hparams_ignore = (*ClassifierModule.hparams_ignore, "teachers", "family", "peer", "objective")
 
     def __init__(
         self,
@@ -119,7 +111,8 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         optimizer: Callable[..., torch.optim.Optimizer],
         scheduler: Callable[..., Any] | None = None,
         teachers: Sequence[nn.Module] | None = None,
-        method: str = "hpmkd",
+        objective: Objective | None = None,
+        method: str | None = None,
         temperature: float = 4.0,
         alpha: float = 0.7,
         t_squared: bool = True,
@@ -140,13 +133,21 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         label_smoothing: float = 0.0,
         compile: bool = False,
     ) -> None:
-        if method not in METHODS:
+        if objective is None:
+            objective = for_method(method or "hpmkd")
+        elif not isinstance(objective, Objective):
             raise ConfigError(
-                "model.method", method, f"one of {list(METHODS)}", "e.g. method=hpmkd or method=kd."
+                "model.objective",
+                type(objective).__name__,
+                "an objective of compresslab.hpmkd.objectives",
+                "set model.objective._target_=compresslab.hpmkd.objectives.KD (or use model=hpmkd/<method>).",
             )
+        else:
+            objective.check_method(method)
+        method = objective.name  # the label saved in hparams (tables read model.method)
         check_kd_values(temperature, alpha)
         teacher_modules = _teacher_list(teachers)
-        if method in TEACHER_METHODS and not teacher_modules:
+        if objective.needs_teacher and not teacher_modules:
             raise ConfigError(
                 "model.teachers",
                 [],
@@ -165,57 +166,31 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
             if not isinstance(value, bool):
                 raise ConfigError(f"model.components.{key}", value, "true or false", f"set {key}: true.")
         super().__init__(net, num_classes, optimizer, scheduler, scheduler_interval, label_smoothing, compile)
+        self.objective = objective
         self.method = method
-        # components that are not HPM-KD's own loss do not apply to the baselines
-        self.comp = {k: bool(v) and (method == "hpmkd" or k in ("ppp", "som")) for k, v in components.items()}
+        # components that are not HPM-KD's own do not apply to the baselines
+        self.comp = {k: bool(v) and k in objective.components for k, v in components.items()}
         object.__setattr__(
             self, "teachers", teacher_modules
         )  # not submodules: no checkpoint, no optimiser, no DDP
         for t in teacher_modules:
             t.eval().requires_grad_(False)
-        self._check_class_counts(input_shape)
+        check_class_counts(self.net, teacher_modules, input_shape, num_classes)
 
         self.family = family if isinstance(family, NetFamily) or family is None else NetFamily(family)
-        needs_family = method == "takd" or (method == "hpmkd" and self.comp["pdc"])
-        if needs_family and self.family is None:
+        if objective.chain(self.comp, chain) is not None and self.family is None:
             raise ConfigError(
                 "model.family",
                 None,
-                f"the student's NetFamily (needed by {'TAKD' if method == 'takd' else 'PDC'})",
-                "set model.family={_target_: compresslab.hpmkd.chain.NetFamily, _recursive_: false, spec: "
+                f"the student's NetFamily (needed by {objective.chain_label.upper()})",
+                "set model.family={_target_: compresslab.hpmkd.family.NetFamily, _recursive_: false, spec: "
                 "${model.net}} or model.components.pdc=false.",
             )
-        if method == "dml":
-            if not isinstance(peer, nn.Module):
-                raise ConfigError(
-                    "model.peer", peer, "DML's second student network", "set model.peer=${model.net}."
-                )
-            self.peer = peer
         self.awmt: AttentionWeightedMultiTeacher | None = None
-        self._chain_slot = method == "hpmkd" and self.comp["pdc"]
-        if method == "hpmkd" and self.comp["awmt"]:
-            if input_shape is None:
-                raise ConfigError(
-                    "model.input_shape",
-                    None,
-                    "the input shape (AWMT's feature size)",
-                    "set ${data.input_shape}.",
-                )
-            slots = len(teacher_modules) + int(self._chain_slot)
-            self.awmt = AttentionWeightedMultiTeacher(
-                input_shape,
-                slots,
-                num_classes,
-                hidden=awmt["hidden"],
-                dropout=awmt["dropout"],
-                embed_dim=awmt["embed_dim"],
-                pool=awmt["pool"],
-                use_teacher_outputs=awmt["use_teacher_outputs"],
-            )
-        if method == "fitnets":
-            self.regressor = HintRegressor(
-                classifier_of(self.net).in_features, classifier_of(teacher_modules[0]).in_features
-            )
+        # the objective's trainable modules (FitNets' regressor, DML's peer, AWMT's attention): fixed attribute
+        # names, so they are in the optimiser and the checkpoint keys do not depend on the objective's class
+        for name, module in objective.build(self, input_shape, peer).items():
+            setattr(self, name, module)
         self._run_id = uuid.uuid4().hex
         self._prepared = False
         # chosen at setup (ACM) or restored from a checkpoint
@@ -231,8 +206,6 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         self._som: SharedOptimizationMemory | None = None
         self._last_ce: float | None = None
         self._sums: dict[str, tuple[torch.Tensor | None, int]] = {}
-        self._attn_sum: torch.Tensor | None = None
-        self._attn_n = 0
         self.chain_outcome: ChainOutcome | None = None
         #: what each component chose ("did it act"): written to hpmkd_choices.json, summarised in the metrics
         self.choices: dict[str, Any] = {}
@@ -249,7 +222,7 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
             self._teacher_feats = self._teacher_feats.to(self.device)
         if self._mask is not None:
             self._mask = self._mask.to(self.device)
-        if self.method == "hpmkd" and self.comp["mts"]:
+        if self.comp["mts"]:
             m = self.hparams.mts
             total = max(
                 1, int(self.trainer.estimated_stepping_batches) * self.trainer.accumulate_grad_batches
@@ -286,22 +259,11 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         """The KD temperature of the current step."""
         return self._mts.temperature if self._mts is not None else self._t0
 
-    def _teacher_logits(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
-        """``[K, B, C]`` logits of the teacher set for this batch (cached rows, else the teachers run now)."""
-        if self._set_logits is not None and idx is not None:
-            return self._set_logits[:, idx.to(self._set_logits.device)]
-        outs = []
-        with torch.no_grad():
-            for m in self._set_models:
-                outs.append(m(x).float() if m is not None else None)
-        ref = next(o for o in outs if o is not None)
-        return torch.stack([o if o is not None else torch.zeros_like(ref) for o in outs])
-
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
         idx = batch[2] if len(batch) > 2 else None
         feats: list[torch.Tensor] = []
-        if self.method == "fitnets":
+        if self.objective.features:
             with capture_penultimate(self.net) as feats:
                 logits = self(x)
         else:
@@ -316,57 +278,14 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
     def _loss(
         self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None, logits: torch.Tensor, feats: list
     ) -> torch.Tensor:
+        """The objective's loss; the label CE is computed here (tracked, and MTS's input)."""
         ce = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
         if self._mts is not None:
             self._last_ce = float(
                 ce.detach()
             )  # the schedule's input: the label loss, which does not depend on T
         self._track("train/ce", ce)
-        if self.method == "direct":
-            return ce
-        if self.method == "dml":
-            peer_logits = self.peer(x)
-            loss_a, loss_b = dml_losses(logits, peer_logits, y, self.hparams.dml["temperature"])
-            self._track("train/peer_acc", (peer_logits.argmax(1) == y).float().mean())
-            return loss_a + loss_b
-        t = self.temperature
-        if self._mts is not None:  # the schedule's T, every step (a fixed T is logged once per epoch)
-            self.log("train/temperature", t, on_step=True, on_epoch=False, prog_bar=True)
-        z = self._teacher_logits(x, idx)  # [K, B, C]
-        if self.method == "fitnets":
-            f_t = self._teacher_feature_batch(x, idx)
-            hint = hint_loss(self.regressor(feats[-1]), f_t)
-            self._track("train/hint", hint)
-            if self.current_epoch < self.hparams.fitnets["hint_epochs"]:
-                return hint
-        if self.awmt is not None:
-            probs = F.softmax(z / t, -1) if self.awmt.use_teacher_outputs else None
-            weights = self.awmt(x, probs, self._mask)  # [B, K]
-            p_t = mix_teachers(weights, z, t)
-            reg = attention_regulariser(weights)
-            self._track("train/attn_entropy", -reg)
-            w = weights.detach().sum(0)
-            self._attn_sum = w if self._attn_sum is None else self._attn_sum + w
-            self._attn_n += len(y)
-            self._attn_total = w if self._attn_total is None else self._attn_total + w
-            self._attn_total_n += len(y)
-            self._attn_ent_total += float(-reg.detach()) * len(y)
-        elif self.method == "kd_ensemble":
-            p_t = F.softmax(z / t, -1).mean(0)  # equal-weight ensemble of the teachers' softened outputs
-        else:
-            p_t = F.softmax(z[0] / t, -1)
-        loss, kl, _ = kd_objective(logits, p_t, y, t, self._alpha, bool(self.hparams.t_squared))
-        if self.hparams.label_smoothing:
-            loss = self._alpha * kl + (1 - self._alpha) * ce
-        self._track("train/kd", kl)
-        if self.awmt is not None:
-            # the draft's loss α·KL + (1 − α)·CE + β·R_attn has no T² on the KL; with t_squared the KL is T² times
-            # larger, so β is too — the balance between the KL and the entropy bonus stays the draft's
-            beta = self.hparams.awmt["beta"] * (t**2 if self.hparams.t_squared else 1.0)
-            loss = loss + beta * reg
-        if self.method == "fitnets" and self.hparams.fitnets["hint_weight_kd"]:
-            loss = loss + self.hparams.fitnets["hint_weight_kd"] * hint
-        return loss
+        return self.objective.loss(self, Batch(x, y, idx, logits, feats, ce))
 
     def _track(self, name: str, value: torch.Tensor) -> None:
         """Accumulate a per-step training value (on its device, no sync); logged as its epoch mean. Cheaper than
@@ -374,14 +293,6 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         total, n = self._sums.get(name, (None, 0))
         v = value.detach().float()
         self._sums[name] = (v if total is None else total + v, n + 1)
-
-    def _teacher_feature_batch(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
-        if self._teacher_feats is not None and idx is not None:
-            return self._teacher_feats[idx.to(self._teacher_feats.device)]
-        teacher = self.teachers[0]
-        with torch.no_grad(), capture_penultimate(teacher) as store:
-            teacher(x)
-        return store[-1]
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self._mts is not None and self._last_ce is not None:
@@ -407,10 +318,8 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
             if n:
                 values[name] = float(total) / n
         self._sums = {}
-        if self._mts is None and self.method not in ("direct", "dml"):
+        if self._mts is None and self.objective.distils:
             values["train/temperature"] = self._t0
-        if self._attn_sum is not None and self._attn_n:
-            self._attn_sum, self._attn_n = None, 0
         values.update(self._did_it_act())
         self.log_dict(values, on_step=False, on_epoch=True)
 

@@ -9,7 +9,6 @@ import time
 
 import torch
 
-from compresslab.hpmkd.settings import RECORDED_METHODS
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -60,7 +59,7 @@ class RunRecorder:
         if (
             self._som is None
             or self._meta is None
-            or self.method not in RECORDED_METHODS
+            or not self.objective.recorded
             or self.trainer.fast_dev_run
             or not self.trainer.is_global_zero
             or self._limits()[0] is not None

@@ -3,9 +3,10 @@ config files set only what an experiment changes), and the checks that turn a co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
@@ -16,10 +17,6 @@ log = get_logger(__name__)
 
 
 COMPONENTS = ("acm", "pdc", "awmt", "mts", "ppp", "som")
-#: methods whose runs are added to the SOM history: distillation runs whose (T, α, lr) describe them. Direct
-#: training is left out: its "α = 0" row would win every tie on small validation sets and turn ACM into a
-#: switch that drops the teacher (ACM is there to configure distillation).
-RECORDED_METHODS = ("kd", "kd_ensemble", "hpmkd")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "components": dict.fromkeys(COMPONENTS, True),
@@ -100,3 +97,35 @@ def _teacher_list(teachers: Any) -> list[nn.Module]:
                 "build each teacher from config.",
             )
     return out
+
+
+def check_class_counts(
+    net: nn.Module, teachers: Sequence[nn.Module], input_shape: Sequence[int] | None, num_classes: int
+) -> None:
+    """The student and every teacher accept ``input_shape`` and output ``num_classes`` logits, else a ConfigError
+    naming the network's key."""
+    if input_shape is None:
+        return
+    x = torch.zeros(2, *input_shape)
+    named = [("model.net", net)] + [(f"model.teachers[{i}]", t) for i, t in enumerate(teachers)]
+    for key, model in named:
+        was = model.training
+        model.eval()
+        with torch.no_grad():
+            try:
+                out = model(x)
+            except RuntimeError as err:
+                raise ConfigError(
+                    key,
+                    type(model).__name__,
+                    f"a network that accepts inputs of shape {list(input_shape)} (model.input_shape)",
+                    f"check the network's input size ({err}).",
+                ) from err
+        model.train(was)
+        if out.shape[-1] != num_classes:
+            raise ConfigError(
+                key,
+                f"{type(model).__name__} with {out.shape[-1]} outputs",
+                f"{num_classes} outputs (model.num_classes, the data's classes)",
+                "use a teacher trained on the same label set as the student (same data config).",
+            )

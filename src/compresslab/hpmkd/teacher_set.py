@@ -1,7 +1,7 @@
 """HPM-KD's setup work, run once in ``setup("fit")`` before the optimiser exists: the teachers' outputs (PPP,
 through the SOM cache), ACM's configuration, the Progressive Distillation Chain, and the teacher set the student
-learns from (in AWMT slot order, with its cached training logits). The inner runs (chain steps, probes) are plain
-:func:`~compresslab.hpmkd.engine.fit_distill` loops; the outer Lightning loop only trains the student.
+learns from (the objective's, with its cached training logits) and the per-batch lookup of its outputs. The inner
+runs (chain steps, probes) are :func:`~compresslab.hpmkd.engine.fit_distill` loops.
 
 :class:`TeacherSetSetup` is mixed into :class:`~compresslab.hpmkd.module.HPMKDModule`; everything it decides ends
 in ``_set_models`` / ``_set_logits`` / ``_mask`` (the teacher set), ``_t0`` / ``_alpha`` / ``_lr`` (the KD
@@ -14,23 +14,19 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from compresslab.hpmkd.chain import (
-    ProgressiveDistillationChain,
-    cached_stage,
-    lineage_tag,
-)
+from compresslab.hpmkd.chain import ProgressiveDistillationChain, cached_stage, lineage_tag
 from compresslab.hpmkd.config_manager import AdaptiveConfigManager, KDConfig, MetaFeatures
 from compresslab.hpmkd.engine import (
-    IndexedDataset,
     Recipe,
     accuracy,
     batched_outputs,
+    capture_penultimate,
     dataset_identity,
     dataset_labels,
     dataset_transform,
@@ -48,34 +44,6 @@ log = get_logger(__name__)
 
 class TeacherSetSetup:
     """Setup of HPMKDModule: teacher outputs, ACM, chain and the teacher set (a mixin; ``self`` is the module)."""
-
-    # ------------------------------------------------------------------------------------------- checks
-    def _check_class_counts(self, input_shape: Sequence[int] | None) -> None:
-        if input_shape is None:
-            return
-        x = torch.zeros(2, *input_shape)
-        named = [("model.net", self.net)] + [(f"model.teachers[{i}]", t) for i, t in enumerate(self.teachers)]
-        for key, model in named:
-            was = model.training
-            model.eval()
-            with torch.no_grad():
-                try:
-                    out = model(x)
-                except RuntimeError as err:
-                    raise ConfigError(
-                        key,
-                        type(model).__name__,
-                        f"a network that accepts inputs of shape {list(input_shape)} (model.input_shape)",
-                        f"check the network's input size ({err}).",
-                    ) from err
-            model.train(was)
-            if out.shape[-1] != self.hparams.num_classes:
-                raise ConfigError(
-                    key,
-                    f"{type(model).__name__} with {out.shape[-1]} outputs",
-                    f"{self.hparams.num_classes} outputs (model.num_classes, the data's classes)",
-                    "use a teacher trained on the same label set as the student (same data config).",
-                )
 
     # -------------------------------------------------------------------------------------- inner runs
     def _limits(self) -> tuple[int | None, int | None]:
@@ -96,7 +64,7 @@ class TeacherSetSetup:
 
     def _recipe(self, epochs: int | None, teacher_loss: bool = True) -> Recipe:
         mts = None
-        if self.method == "hpmkd" and self.comp["mts"] and teacher_loss:
+        if self.comp["mts"] and teacher_loss:  # MTS on: HPM-KD (the baselines force it off)
             m = self.hparams.mts
             mts = {
                 "spread": m["spread"],
@@ -262,9 +230,9 @@ class TeacherSetSetup:
             and not limited
             and is_deterministic(self._train_ds)
         )
-        if self._cacheable and not isinstance(splits.train, IndexedDataset):
-            splits.train = IndexedDataset(splits.train)  # batches carry sample indices for the cached logits
-        elif self.comp["ppp"] and not self._cacheable and not limited:
+        if self._cacheable:
+            dm.request_indices()  # training batches carry sample indices for the cached logits
+        elif self.comp["ppp"] and not limited:
             log.info("training split is randomly augmented: teachers run on every batch (no logit cache)")
         for t in self.teachers:
             t.to(self._device)
@@ -287,9 +255,8 @@ class TeacherSetSetup:
         if self.comp["acm"]:
             self._run_acm(teacher0, t_val)  # type: ignore[arg-type]
 
-        chain_model: nn.Module | None = None
-        if self.method == "takd" or self.comp["pdc"]:
-            chain_model = self._run_chain(teacher0)  # type: ignore[arg-type]
+        pdc = self.objective.chain(self.comp, self.hparams.chain)  # HPM-KD's PDC, TAKD's assistant, or none
+        chain_model = self._run_chain(teacher0, pdc) if pdc is not None else None  # type: ignore[arg-type]
         self._build_teacher_set(teacher0, chain_model)
         self._info["time/setup_s"] = time.perf_counter() - self._t_start
 
@@ -351,23 +318,17 @@ class TeacherSetSetup:
         }
         self._info["time/acm_s"] = time.perf_counter() - t0
 
-    def _run_chain(self, teacher0: nn.Module) -> nn.Module | None:
+    def _run_chain(self, teacher0: nn.Module, pdc: ProgressiveDistillationChain) -> nn.Module | None:
         t0 = time.perf_counter()
         c = self.hparams.chain
-        if self.method == "takd":
-            pdc = ProgressiveDistillationChain(steps=2, epsilon=None)
-        else:
-            pdc = ProgressiveDistillationChain(c["steps"], c["epsilon"], c["mode"], c["depths"])
         assert self.family is not None
         plan = pdc.plan(self.family, count_params(teacher0), count_params(self.net))
-        stage_recipe = self._recipe(c["epochs"])
-        if (
-            c["shared_seed"] is not None
-        ):  # one chain per (teacher, data, recipe), trained once and reused by every seed
-            stage_recipe = dataclasses.replace(stage_recipe, seed=int(c["shared_seed"]))
-        probe_recipe = self._recipe(c["probe_epochs"])
-        shared = c["shared_seed"] is not None and self.method == "hpmkd"
+        # shared_seed: one chain per (teacher, data, recipe), trained once and reused by every seed; the probes
+        # (PDC's stop test; TAKD's chain has none) use that seed too
+        shared = c["shared_seed"] is not None
+        stage_recipe, probe_recipe = self._recipe(c["epochs"]), self._recipe(c["probe_epochs"])
         if shared:
+            stage_recipe = dataclasses.replace(stage_recipe, seed=int(c["shared_seed"]))
             probe_recipe = dataclasses.replace(probe_recipe, seed=int(c["shared_seed"]))
         outcome = pdc.run(
             plan,
@@ -385,7 +346,7 @@ class TeacherSetSetup:
         self._info["hpmkd/chain_best"] = float(outcome.best)
         taught = outcome.last_model(teacher0)
         self._info["pdc/taught_params"] = float(count_params(taught))
-        self.choices["pdc" if self.method == "hpmkd" else "takd"] = {
+        self.choices[self.objective.chain_label] = {
             "planned_params": [s.params for s in plan],
             "steps_trained": outcome.steps_trained,
             "probe_acc": [round(x, 4) for x in outcome.scores],
@@ -398,28 +359,10 @@ class TeacherSetSetup:
         return None if outcome.best == 0 else outcome.last_model(teacher0)
 
     def _build_teacher_set(self, teacher0: nn.Module | None, chain_model: nn.Module | None) -> None:
-        """The teachers the student learns from, in AWMT slot order, and their cached training logits."""
-        if self.method in ("direct", "dml"):
-            models: list[nn.Module | None] = []
-        elif self.method in ("kd", "fitnets"):
-            models = [teacher0]
-        elif self.method == "takd":
-            models = [chain_model or teacher0]
-        elif self.method == "kd_ensemble":
-            models = list(self.teachers)
-        elif self.awmt is not None:
-            models = ([chain_model] if self._chain_slot else []) + list(self.teachers)
-        else:
-            models = [chain_model or teacher0]
+        """The teachers the student learns from (the objective's, in AWMT slot order) and their cached logits."""
+        models, names = self.objective.teacher_set(self.teachers, chain_model)
         self._set_models = models
-        names = (["chain"] if self.awmt is not None and self._chain_slot else []) + [
-            f"teacher{i}" for i in range(len(self.teachers))
-        ]
-        self.choices["teacher_set"] = (
-            names
-            if self.awmt is not None or self.method == "kd_ensemble"
-            else ["none" if m is None else ("teacher0" if m is teacher0 else "chain") for m in models]
-        )
+        self.choices["teacher_set"] = names
         self._mask = torch.tensor([m is not None for m in models], dtype=torch.bool) if models else None
         if not models or not self._cacheable:
             return
@@ -428,5 +371,26 @@ class TeacherSetSetup:
         self._set_logits = torch.stack(
             [t if t is not None else torch.zeros_like(ref) for t in logits]
         )  # [K, N, C]
-        if self.method == "fitnets":
+        if self.objective.features:
             _, self._teacher_feats = self._outputs(teacher0, "train", features=True)  # type: ignore[arg-type,misc]
+
+    # --------------------------------------------------------------------------------- per-batch outputs
+    def _teacher_logits(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        """``[K, B, C]`` logits of the teacher set for this batch (cached rows, else the teachers run now)."""
+        if self._set_logits is not None and idx is not None:
+            return self._set_logits[:, idx.to(self._set_logits.device)]
+        outs = []
+        with torch.no_grad():
+            for m in self._set_models:
+                outs.append(m(x).float() if m is not None else None)
+        ref = next(o for o in outs if o is not None)
+        return torch.stack([o if o is not None else torch.zeros_like(ref) for o in outs])
+
+    def _teacher_feature_batch(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        """``[B, D]`` penultimate features of the first teacher for this batch (cached rows, else computed now)."""
+        if self._teacher_feats is not None and idx is not None:
+            return self._teacher_feats[idx.to(self._teacher_feats.device)]
+        teacher = self.teachers[0]
+        with torch.no_grad(), capture_penultimate(teacher) as store:
+            teacher(x)
+        return store[-1]
