@@ -158,10 +158,9 @@ def test_schema_classes_unused_keys_are_rejected():
 
 # ------------------------------------------------------------- run directories and paper rows: one rule, one home
 RUN_DIR_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir")
-#: experiments whose folder the rule in conf/hydra/default.yaml cannot express (each says why in its file)
-HAND_WRITTEN_DIRS = {
-    "learngene/reduced_teacher": ["hydra.run.dir"]
-}  # one teacher for all seeds: no seed folder
+#: experiments whose folder the rule in conf/hydra/default.yaml cannot express (each says why in its file);
+#: learngene/reduced_teacher: one teacher for all seeds, so no seed folder
+HAND_WRITTEN_DIRS = {"learngene/reduced_teacher": ["hydra.run.dir"]}
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from compresslab.measure import measure_model
+from compresslab.paper_values import paper_reference
 from compresslab.utils.checkpoint import load_checkpoint
 from compresslab.utils.config import TrainConfig, validate_targets
 from compresslab.utils.errors import ConfigError
@@ -137,8 +138,6 @@ def log_run_info(loggers: list, cfg: DictConfig, measures: dict[str, Any]) -> No
         "measure/madds": measures.get("madds"),
         "measure/peak_ram_mib": measures.get("peak_ram_mib"),
     }
-    from compresslab.tables import paper_reference  # tables import every method package: only when needed
-
     paper = cfg.get("paper") or {}
     for key in ("name", "table", "row", "scale"):
         flat[f"paper/{key}"] = paper.get(key) or None
@@ -210,8 +209,6 @@ def train(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     # a training run that did not log optimized_metric fails here, before metrics.json is written
     get_metric_value(metrics, cfg.get("optimized_metric"), trained=bool(cfg.get("train")))
     if trainer.is_global_zero:
-        from compresslab.tables import paper_reference
-
         paper = cfg.get("paper") or {}
         extra = {
             "paper_reference": paper_reference(paper.get("table", ""), paper.get("row", "")),

@@ -295,4 +295,3 @@ def cross_table(log_dir: str | Path | RunSource) -> Table:
 TABLES = {
     "cross_methods": (cross_table, f"{SOURCE}: RNNPool×HPM-KD, learngene×PDC, learngene×SRNet (reduced)")
 }
-REFERENCES: dict[str, Callable[[str], dict[str, float] | None]] = {}

@@ -5,22 +5,20 @@ the meta device, head excluded) and the training-cost count. Reduced-scale cells
 ``scripts/reproduce_learngene.sh`` (a 6-block × 64 ViT on scikit-learn digits; configs in
 ``conf/experiment/learngene/reduced_*``).
 
-This module is the registry (``TABLES``, ``REFERENCES``) and re-exports every public name of the four modules that
-hold the tables: :mod:`.learngene_exact` (paper values, exact tables), :mod:`.learngene_ict` (ICT and bases, the
-shared reduced-scale helpers), :mod:`.learngene_recompose` (heatmap, sub-models) and :mod:`.learngene_finetune`
-(initialisation and w/ vs w/o const comparisons).
+This module is the registry (``TABLES``) and re-exports every public name of the four modules that hold the
+tables: :mod:`.learngene_exact` (printed values, exact tables), :mod:`.learngene_ict` (ICT and bases, the shared
+reduced-scale helpers), :mod:`.learngene_recompose` (heatmap, sub-models) and :mod:`.learngene_finetune`
+(initialisation and w/ vs w/o const comparisons). The paper's accuracies that runs look up (Fig. 4a, Table 1) are in
+:mod:`compresslab.paper_values`.
 """
 
 from __future__ import annotations
 
 from compresslab.tables.learngene_exact import (
     PAPER,
-    PAPER_BASES,
     PAPER_COEFFICIENTS,
     PAPER_CONST_PARAMS,
     PAPER_FREE_PARAMS,
-    PAPER_ICT,
-    PAPER_SCT,
     coefficient_table,
     cost_table,
     deit_b_params,
@@ -81,22 +79,6 @@ TABLES = {
     "learngene_init": (init_table, f"{PAPER}, learngene vs Pre-Fin vs random init (reduced scale)"),
 }
 
-
-def reference_ict(row: str) -> dict[str, float] | None:
-    """Paper value for an ICT row ``ict/<basis>/<learngenes>`` (reduced 6 learngenes ↔ the paper's 12)."""
-    k = int(row.rsplit("/", 1)[-1])
-    paper_k = {6: 12}.get(k, k)
-    return {"acc": PAPER_ICT[paper_k]} if paper_k in PAPER_ICT else None
-
-
-def reference_bases(row: str) -> dict[str, float] | None:
-    """Paper Table 1 value for an SCT row ``sct/<basis>/<index>``."""
-    _, basis, index = row.split("/")
-    return {"acc": PAPER_BASES[basis]} if index == "shifted" and basis in PAPER_BASES else None
-
-
-REFERENCES = {"learngene_ict": reference_ict, "learngene_bases": reference_bases}
-
 __all__ = [
     "CELL_SEEDS",
     "CELL_STD_PP",
@@ -119,17 +101,13 @@ __all__ = [
     "OURS",
     "OURS_FROZEN",
     "PAPER",
-    "PAPER_BASES",
     "PAPER_COEFFICIENTS",
     "PAPER_CONST_PARAMS",
     "PAPER_FREE_PARAMS",
-    "PAPER_ICT",
-    "PAPER_SCT",
     "PREFIN_COMMAND",
     "PREFIN_PRETRAIN",
     "REDUCED_COMMAND",
     "REDUCED_DATA",
-    "REFERENCES",
     "SUBNETS_COMMAND",
     "TABLES",
     "bases_table",
@@ -142,8 +120,6 @@ __all__ = [
     "ict_table",
     "init_table",
     "params_table",
-    "reference_bases",
-    "reference_ict",
     "std_check",
     "std_precondition",
     "subnets_table",

@@ -1,8 +1,8 @@
 """Learngene exact cells (Lin et al., NeurIPS 2024; values from learngene.md §1–§4): the paper's printed values and the
 tables computed without training — the Eq. 3 coefficient table a(l, n) for L = 12, the parameter counts of DeiT-B
 recompositions (built on the meta device, head excluded) and the training-cost count. The paper's accuracy values
-(``PAPER_ICT``, ``PAPER_SCT``, ``PAPER_BASES``) live here too, beside the other printed numbers; the trained tables
-that quote them are in :mod:`.learngene_ict`, :mod:`.learngene_recompose` and :mod:`.learngene_finetune`.
+that runs look up (Fig. 4a, Table 1) are in :mod:`compresslab.paper_values`; the trained tables that quote them are
+in :mod:`.learngene_ict`, :mod:`.learngene_recompose` and :mod:`.learngene_finetune`.
 """
 
 from __future__ import annotations
@@ -39,15 +39,6 @@ PAPER_CONST_PARAMS = {
     12: 86.0,
 }  # 12 layers, k learngenes
 PAPER_FREE_PARAMS = {2: 14.3, 4: 28.7, 6: 43.0, 8: 57.3, 10: 71.6, 12: 86.0}  # L layers, w/o const
-# Fig. 4a (ImageNet-1K, DeiT-B, ICT): learngenes -> top-1 %; SCT 81.85 [label reading, learngene.md §4]
-PAPER_ICT = {1: 76.60, 2: 79.44, 4: 81.70, 8: 83.08, 12: 83.70}
-PAPER_SCT = 81.85
-PAPER_BASES = {
-    "taylor": 74.80,
-    "chebyshev": 77.73,
-    "fourier": 77.09,
-    "legendre": 73.13,
-}  # Table 1, SCT 100 ep
 
 
 # --------------------------------------------------------------------------------------------- exact tables

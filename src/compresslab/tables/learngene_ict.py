@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from compresslab.paper_values import PAPER_BASES, PAPER_ICT, PAPER_SCT
 from compresslab.tables.common import (
     Run,
     RunSource,
@@ -22,7 +23,7 @@ from compresslab.tables.common import (
     per_seed,
     table_runs,
 )
-from compresslab.tables.learngene_exact import PAPER, PAPER_BASES, PAPER_ICT, PAPER_SCT
+from compresslab.tables.learngene_exact import PAPER
 from compresslab.tables.rnnpool_table2_claims import std_precondition
 from compresslab.tables.verdict import (
     Claim,

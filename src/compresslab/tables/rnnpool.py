@@ -4,9 +4,10 @@ Exact cells are computed from the models the configs build (224² input, batch 1
 norm layers (as the paper counts, rnnpool.md §5.1), MAdds from :func:`compresslab.measure.count_madds`, and
 the standard analytic peak RAM (fp32, MiB). Trained cells read runs whose ``paper.table`` names the table.
 
-This module builds Table 2 and is the registry (``TABLES``, ``REFERENCES``); it re-exports every public name of
-:mod:`.rnnpool_counts` (counts, Tables 1 and 16) and :mod:`.rnnpool_table2_claims` (Table 2's rows, paper values,
-regimes and claims). :func:`table2` looks ``measure`` and ``reduced_counts`` up in this module, so replacing them
+This module builds Table 2 and is the registry (``TABLES``); it re-exports every public name of
+:mod:`.rnnpool_counts` (counts, Tables 1 and 16) and :mod:`.rnnpool_table2_claims` (Table 2's regimes and claims),
+and Table 2's rows and paper values (``TABLE2_ROWS``, ``TABLE2_PAPER``, from :mod:`compresslab.paper_values`).
+:func:`table2` looks ``measure`` and ``reduced_counts`` up in this module, so replacing them
 here (tests do) changes the counts it uses.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compresslab.paper_values import TABLE2_PAPER, TABLE2_ROWS
 from compresslab.tables import pareto
 from compresslab.tables.common import RunSource, Table, fmt_mean_std, group_runs, missing, table_runs
 from compresslab.tables.rnnpool_counts import (
@@ -43,8 +45,6 @@ from compresslab.tables.rnnpool_table2_claims import (
     REGIMES,
     STD_LIMIT_PP,
     STD_SEEDS,
-    TABLE2_PAPER,
-    TABLE2_ROWS,
     WITHIN_PP,
     Regime,
     _seeds,
@@ -214,19 +214,6 @@ TABLES = {
     "rnnpool_table16": (table16, f"{PAPER}, Tables 16 and 18"),
 }
 
-
-def reference(row: str) -> dict[str, float] | None:
-    """The paper's values for a run's ``paper.row`` (W&B summary and metrics.json), or None."""
-    downsample, _, last = row.partition("+last_layer_rnnpool=")
-    for i, (_, ds, is_last) in enumerate(TABLE2_ROWS):
-        if ds == downsample and str(is_last).lower() == last.lower():
-            acc, madds, params = TABLE2_PAPER["mbv2"][i]
-            return {"acc": acc, "madds_g": madds, "params_m": params}
-    return None
-
-
-REFERENCES = {"rnnpool_table2": reference}
-
 __all__ = [
     "ABOVE_CHANCE_PCT",
     "ACC_224",
@@ -238,7 +225,6 @@ __all__ = [
     "REDUCED_COMMAND",
     "REDUCED_INPUT",
     "REDUCED_KW",
-    "REFERENCES",
     "REGIMES",
     "REGIME_224",
     "REGIME_48",
@@ -256,7 +242,6 @@ __all__ = [
     "implied_schedule",
     "measure",
     "reduced_counts",
-    "reference",
     "renet_cifar10_note",
     "std_precondition",
     "table1",

@@ -1,5 +1,5 @@
-"""RNNPool Table 2's specification and claims: its rows (downsampling method in the second block), the paper's
-values, the two reduced-scale regimes the trained rows run in (224² headline, 48² secondary) with the reduced
+"""RNNPool Table 2's specification and claims: its rows (downsampling method in the second block; they and the
+paper's values are in :mod:`compresslab.paper_values`), the two reduced-scale regimes the trained rows run in (224² headline, 48² secondary) with the reduced
 model's counts, and the claim tests per regime — preconditions (base network above chance and below the ceiling,
 every row's std ≤ 2 pp at n = 5, :func:`std_precondition`, which the learngene tables use too) and the paper's
 comparisons. The table itself is built in :mod:`.rnnpool`.
@@ -15,6 +15,7 @@ import torch
 
 from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
+from compresslab.paper_values import TABLE2_ROWS
 from compresslab.rnnpool import models
 from compresslab.tables.common import (
     Run,
@@ -30,49 +31,6 @@ from compresslab.tables.rnnpool_counts import Counts
 from compresslab.tables.verdict import CONTRADICTS, HOLDS, INCONCLUSIVE, Claim, Verdict, against, paired
 
 # ------------------------------------------------------------------------------------------------- Table 2
-TABLE2_ROWS = [  # label, downsample, last-layer RNNPool
-    ("Base Network", "none", False),
-    ("Last layer RNNPool", "none", True),
-    ("Average Pooling", "avgpool", False),
-    ("Max Pooling", "maxpool", False),
-    ("Strided Convolution", "strided_conv", False),
-    ("ReNet", "renet", False),
-    ("RNNPoolLayer", "rnnpool", False),
-    ("RNNPoolLayer + Last layer RNNPool", "rnnpool", True),
-]
-# paper Table 2: (acc %, MAdds G, params M) for MobileNetV2 / DenseNet121 (ImageNet-10) / MobileNetV2-0.35 (VWW)
-TABLE2_PAPER = {
-    "mbv2": [
-        (94.20, 0.300, 2.2),
-        (95.00, 0.334, 2.9),
-        (90.80, 0.200, 2.0),
-        (92.80, 0.200, 2.0),
-        (93.00, 0.258, 2.1),
-        (92.20, 0.296, 2.3),
-        (94.40, 0.226, 2.0),
-        (95.60, 0.260, 2.7),
-    ],
-    "dn121": [
-        (95.40, 2.83, 6.96),
-        (95.40, 3.05, 7.41),
-        (92.80, 0.71, 5.59),
-        (93.40, 0.71, 5.59),
-        (93.80, 1.33, 6.38),
-        (93.00, 1.35, 6.41),
-        (94.80, 1.04, 5.60),
-        (95.00, 1.26, 6.06),
-    ],
-    "vww": [
-        (90.20, 0.0532, 0.296),
-        (91.14, 0.0534, 0.300),
-        (86.85, 0.0319, 0.255),
-        (86.92, 0.0319, 0.255),
-        (88.08, 0.0392, 0.264),
-        (88.10, 0.0464, 0.277),
-        (89.57, 0.0377, 0.255),
-        (89.65, 0.0379, 0.259),
-    ],
-}
 #: the 48² runs (secondary regime) and what rebuilds them
 REDUCED_COMMAND = "bash scripts/reproduce_rnnpool_table2.sh"
 #: the 224² runs (headline regime): the plan's table2_224 stage (experiment=rnnpool/table2_224), 5 seeds

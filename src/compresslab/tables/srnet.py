@@ -11,129 +11,55 @@ Cells read the ``metrics.json`` of runs whose config says ``paper.table == <tabl
 ``<method>/<loss>/<sparsity>`` (method: full, mask, imp, imp_rw, retrain, mask_pt, ood). The reduced scale is the
 synthetic NLI task + MiniLM of ``conf/experiment/srnet/reduced_*`` (``scripts/reproduce_srnet.sh``); full-scale
 rows (BERT-base on MNLI/QQP/FEVER, ``conf/experiment/srnet/full/*``) appear for every task that has runs.
+
+This module builds Figs. 2-6 and Table 5 and is the registry (``TABLES``); it re-exports every public name of
+:mod:`.srnet_runs` (tasks, row keys, commands) and :mod:`.srnet_task_check` (the reduced task's preconditions).
+The paper's Table 5 values are in :mod:`compresslab.paper_values`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from compresslab.paper_values import PAPER_TABLE5, PAPER_TABLE5_COLUMNS
 from compresslab.tables.common import (
     Run,
     RunSource,
     Table,
-    fmt_mean_std,
     group_runs,
     mean_std,
     metric_values,
-    missing,
     per_seed,
     table_runs,
 )
-from compresslab.tables.verdict import Claim, Verdict, against, paired, ratio
-
-PAPER = "SRNet (Liu et al., NeurIPS 2022)"
-REDUCED_COMMAND = "bash scripts/reproduce_srnet.sh"
-SPARSITIES = (0.2, 0.5, 0.7, 0.9)
-LOSS_NAMES = {"ce": "std", "std": "std", "poe": "poe", "reweight": "reweight", "conf_reg": "conf-reg"}
-REDUCED_DATA = (
-    "Reduced scale (ours): MNLI/QQP/FEVER and BERT-base are not available offline. Task = the embedded synthetic "
-    "NLI set (conf/data/nlu/synthetic_nli.yaml, compresslab.data.nlu.synthetic): premise 'the N1 who INT' OP' it OP "
-    "that the N2 INT V the N3', hypothesis = the embedded clause; factive OP + positive INT → entailment, factive + "
-    "negative INT → contradiction, non-factive OP → neutral, with a distractor clause of the other operator class "
-    "and polarity in every premise. 1,000 training pairs in which high word overlap (the clause's own words, vs "
-    "synonyms) goes with entailment for 97 % of each label, ID dev/test with the same bias, a 600-pair HANS-like OOD "
-    "test (every pair high overlap, half entailment; scored 3→2 as HANS) and a 300-pair anti-aligned test "
-    "(entailment at low overlap, the others at high); model = the packaged pre-trained MiniLM (6 × 384, BERT "
-    "architecture); test accuracy %, mean ± std over seeds. Whether the task can show the claim: srnet_task_check."
+from compresslab.tables.srnet_runs import (
+    LOSS_NAMES,
+    METHOD_LABEL,
+    PAPER,
+    REDUCED_COMMAND,
+    REDUCED_DATA,
+    SPARSITIES,
+    TASKS,
+    Task,
+    _cell,
+    _command,
+    _grouped,
+    _mean,
+    _tasks_with_runs,
+    row_key,
+    task_of,
 )
-
-
-@dataclass(frozen=True)
-class Task:
-    """How a task is scored in the tables: (column label, metric key) for the ID and OOD columns."""
-
-    name: str
-    scale: str
-    id_metrics: tuple[tuple[str, str], ...]
-    ood_metrics: tuple[tuple[str, str], ...]
-    command: str  # the experiment prefix that produces its runs
-
-
-TASKS: dict[str, Task] = {
-    "SyntheticNLI": Task(
-        "synthetic NLI",
-        "reduced",
-        (("ID acc", "test/acc"),),
-        (("HANS-like acc", "test_hans_like/acc"), ("anti-aligned acc", "test_anti_aligned/acc")),
-        "srnet/reduced",
-    ),
-    "MNLI": Task(
-        "MNLI", "full", (("MNLI acc", "test/acc"),), (("HANS acc", "test_hans/acc"),), "srnet/full/mnli"
-    ),
-    "QQP": Task(
-        "QQP",
-        "full",
-        (("QQP F1", "test/f1"),),
-        (("PAWS-qqp F1w", "test_paws_qqp/f1_weighted"), ("PAWS-wiki F1w", "test_paws_wiki/f1_weighted")),
-        "srnet/full/qqp",
-    ),
-    "FEVER": Task(
-        "FEVER",
-        "full",
-        (("FEVER acc", "test/acc"),),
-        (("Symm1 acc", "test_symm1/acc"), ("Symm2 acc", "test_symm2/acc")),
-        "srnet/full/fever",
-    ),
-}
-
-
-def task_of(run: Run) -> str | None:
-    target = str(run.get("data.dataset._target_", ""))
-    name = target.rsplit(".", 1)[-1]
-    return name if name in TASKS else None
-
-
-def row_key(run: Run) -> tuple[str, str, float] | None:
-    """(method, loss, sparsity) from ``paper.row`` = ``<method>/<loss>/<sparsity>``."""
-    parts = str(run.get("paper.row", "")).split("/")
-    if len(parts) != 3:
-        return None
-    method, loss, s = parts
-    try:
-        sparsity = round(float(s), 4)
-    except ValueError:
-        return None
-    return method, LOSS_NAMES.get(loss, loss), sparsity
-
-
-def _cell(runs: list[Run], key: str, command: str) -> str:
-    vals = metric_values(runs, key)
-    return fmt_mean_std(vals) if vals else missing(command)
-
-
-def _mean(runs: list[Run], key: str) -> float:
-    return mean_std(metric_values(runs, key))[0] if runs else math.nan
-
-
-def _command(task: Task, method: str, loss: str, sparsity: float) -> str:
-    if task.scale == "reduced":
-        exp = {"full": "reduced_finetune"}.get(method, f"reduced_{method}")
-    else:
-        exp = f"full/{task.command.rsplit('/', 1)[-1]}_{'finetune' if method == 'full' else method}"
-    loss_arg = "ce" if loss == "std" else loss.replace("-", "_")
-    extra = "" if method == "full" else f" model.sparsity={sparsity}"
-    if method == "retrain":
-        extra = f" model.mask_sparsity={sparsity}"
-    return f"compresslab-train -m experiment=srnet/{exp} model.loss={loss_arg}{extra} seed=1,2,3"
-
-
-def _tasks_with_runs(groups: dict, always: str = "SyntheticNLI") -> list[str]:
-    present = {k[0] for k in groups}
-    return [t for t in TASKS if t == always or t in present]
-
+from compresslab.tables.srnet_task_check import (
+    ARM_COMMAND,
+    ARM_LABEL,
+    CELL_SPLITS,
+    PRECONDITIONS,
+    TASK_ARMS,
+    task_check_table,
+)
+from compresslab.tables.verdict import Claim, Verdict, against, paired, ratio
 
 # ------------------------------------------------------------------------------------------------ fig 2
 FIG2_ROWS: tuple[tuple[str, str, float], ...] = (
@@ -141,21 +67,6 @@ FIG2_ROWS: tuple[tuple[str, str, float], ...] = (
     ("full", "poe", 0.0),
     *((m, loss, s) for m in ("mask", "imp") for loss in ("std", "poe") for s in SPARSITIES),
 )
-METHOD_LABEL = {
-    "full": "full model",
-    "mask": "mask train",
-    "imp": "IMP",
-    "imp_rw": "IMP-rw",
-    "retrain": "subnet + ft",
-    "mask_pt": "mask train on PLM",
-    "ood": "mask train + OOD data",
-}
-
-
-def _grouped(tables: str | tuple[str, ...], log_dir: str | Path) -> dict[tuple, list[Run]]:
-    names = (tables,) if isinstance(tables, str) else tables
-    runs = [r for t in names for r in table_runs(log_dir, t) if task_of(r) and row_key(r)]
-    return group_runs(runs, key=lambda r: (task_of(r), *row_key(r)))  # type: ignore[misc]
 
 
 def _direction_note(task: Task, groups: dict, key: str) -> str | None:
@@ -317,18 +228,6 @@ def _draw_curves(groups: dict, tasks: list[str], path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ table 5
-#: paper Table 5 (BERT-base, 90 %, PoE mask training on std-FT BERT): variant -> (MNLI, HANS, QQP, PAWS-qqp,
-#: PAWS-wiki, FEVER, Symm1, Symm2), each (mean, std)
-PAPER_TABLE5: dict[str, tuple[tuple[float, float], ...]] = {
-    "fixed, hard init": ((72.09, 0.92), (52.56, 0.92), (71.64, 1.85), (55.70, 1.92), (49.59, 1.84), (49.56, 5.09), (27.45, 2.94), (29.75, 4.40)),
-    "fixed, soft init": ((72.63, 0.31), (52.82, 0.47), (77.08, 0.66), (46.48, 3.55), (49.38, 0.98), (72.80, 0.95), (46.67, 0.73), (52.33, 0.75)),
-    "gradual 0.2→0.9": ((73.61, 0.28), (53.90, 0.87), (75.79, 0.39), (51.57, 0.69), (47.94, 0.98), (73.53, 1.36), (46.47, 1.66), (52.42, 1.39)),
-    "gradual 0.5→0.9": ((75.06, 0.31), (54.99, 1.28), (77.54, 0.47), (50.92, 0.97), (48.86, 0.89), (77.01, 0.43), (49.87, 0.95), (56.57, 0.22)),
-    "gradual 0.7→0.9": ((76.84, 0.46), (56.72, 0.75), (79.49, 0.58), (46.59, 1.81), (51.15, 0.73), (79.01, 0.68), (51.74, 0.71), (58.17, 0.33)),
-}  # fmt: skip
-PAPER_TABLE5_COLUMNS = ("MNLI", "HANS", "QQP F1", "PAWS-qqp F1", "PAWS-wiki F1", "FEVER", "Symm1", "Symm2")
-
-
 def table5_variant(run: Run) -> str | None:
     schedule, init = run.get("model.schedule"), run.get("model.init")
     if schedule == "cubic":
@@ -500,87 +399,6 @@ def paradigms_table(log_dir: str | Path | RunSource) -> Table:
     return table
 
 
-# ------------------------------------------------------------------------------------------------ task check
-#: (arm, paper.row of its runs, paper.table holding them)
-TASK_ARMS: dict[str, tuple[str, str]] = {
-    "unbiased": ("unbiased/ce/0.0", "srnet_task_check"),
-    "std": ("full/ce/0.0", "srnet_fig2"),
-}
-ARM_LABEL = {"unbiased": "CE, train bias 0.5", "std": "CE, train bias (std model)"}
-ARM_COMMAND = {
-    "unbiased": "compresslab-train -m experiment=srnet/reduced_task_check seed=1,2,3",
-    "std": "compresslab-train -m experiment=srnet/reduced_finetune model.loss=ce seed=1,2,3",
-}
-#: (text, arm, metric, threshold, above): the learnability preconditions of issue 16 (§2)
-PRECONDITIONS: tuple[tuple[str, str, str, float, bool], ...] = (
-    ("CE on unbiased data (bias 0.5) learns the rule: ID acc ≥ 95 %", "unbiased", "test/acc", 95.0, True),
-    ("CE on unbiased data (bias 0.5) learns the rule: HANS-like acc ≥ 95 %", "unbiased",
-     "test_hans_like/acc", 95.0, True),
-    ("CE at the training bias is well above chance ID: ID acc ≥ 80 %", "std", "test/acc", 80.0, True),
-    ("CE at the training bias leaves OOD headroom: HANS-like acc ≤ 70 %", "std", "test_hans_like/acc", 70.0,
-     False),
-    ("the std model is half right on the anti-aligned set: acc ≥ 30 %", "std", "test_anti_aligned/acc", 30.0,
-     True),
-    ("the std model is half right on the anti-aligned set: acc ≤ 70 %", "std", "test_anti_aligned/acc", 70.0,
-     False),
-)  # fmt: skip
-CELL_SPLITS = (("HANS-like", "test_hans_like"), ("anti-aligned", "test_anti_aligned"), ("ID", "test"))
-
-
-def _per_seed_text(values: dict[int, float]) -> str:
-    return ", ".join(f"s{s}: {100 * v:.1f}" for s, v in values.items()) or "–"
-
-
-def task_check_table(log_dir: str | Path | RunSource) -> Table:
-    """Are the reduced task's preconditions met? (issue 16 §2) — the learnability checks with their per-seed
-    values and a verdict each, then accuracy per label × overlap cell of both arms on every test split."""
-    arms: dict[str, list[Run]] = {}
-    for arm, (row, table_name) in TASK_ARMS.items():
-        arms[arm] = [
-            r for r in table_runs(log_dir, table_name)
-            if task_of(r) == "SyntheticNLI" and str(r.get("paper.row", "")) == row
-        ]  # fmt: skip
-    table = Table(
-        "srnet_task_check",
-        "SRNet reduced task: headroom preconditions (learnable rule, shortcut-driven std model)",
-        "issue 16 §2 (preconditions for believing any reduced SRNet table)",
-        ["Precondition", "Arm", "Measured % (mean ± std)", "Per seed", "Threshold %"],
-        label_columns=2,
-        rerun=REDUCED_COMMAND,
-    )
-    for text, arm, metric, threshold, above in PRECONDITIONS:
-        runs = arms[arm]
-        vals = per_seed(runs, metric)
-        cell = fmt_mean_std(list(vals.values())) if vals else missing(ARM_COMMAND[arm])
-        table.rows.append(
-            [text, ARM_LABEL[arm], cell, _per_seed_text(vals), f"{'≥' if above else '≤'} {threshold:g}"]
-        )
-        claim = Claim(f"{text} ({metric})", (((text, ARM_LABEL[arm]), "Measured % (mean ± std)"),),
-                      ARM_COMMAND[arm])  # fmt: skip
-        table.verdicts.append(against(claim, vals, threshold, above=above))
-    for split_label, split in CELL_SPLITS:
-        for arm, runs in arms.items():
-            keys = sorted(
-                {k for r in runs for k in r.summary.get("metrics", {}) if k.startswith(f"{split}/acc_cell_")}
-            )
-            for key in keys:
-                vals = per_seed(runs, key)
-                cell_name = key.split("acc_cell_", 1)[1].replace("_", "/", 1)
-                table.rows.append(
-                    [f"{split_label} cell {cell_name}", ARM_LABEL[arm], fmt_mean_std(list(vals.values())),
-                     _per_seed_text(vals), ""]
-                )  # fmt: skip
-    table.notes += [
-        REDUCED_DATA,
-        "Verdicts: the 95 % t-interval of the per-seed value against the threshold (holds when the whole interval "
-        "is on the required side). The HANS-like set is scored 3→2 (neutral → non-entailment); its cells are "
-        "label × overlap (all high). The anti-aligned set has entailment at low overlap and contradiction / neutral "
-        "at high overlap. The bias-0.5 arm is trained and evaluated on unbiased data (its ID test has bias 0.5 "
-        "too); the std arm is the fine-tuned model every paradigm-a run starts from.",
-    ]
-    return table
-
-
 TABLES: dict[str, tuple[Callable[[str | Path], Table], str]] = {
     "srnet_fig2": (
         fig2_table,
@@ -591,14 +409,28 @@ TABLES: dict[str, tuple[Callable[[str | Path], Table], str]] = {
     "srnet_task_check": (task_check_table, "issue 16 §2: the reduced task's headroom preconditions"),
 }
 
-
-def reference_table5(row: str) -> dict[str, float] | None:
-    """Paper Table 5 values for a Table-5 run's ``paper.row`` = ``<schedule>/<init>/<initial sparsity>``."""
-    schedule, init, initial = row.split("/")
-    variant = f"gradual {float(initial)}→0.9" if schedule == "cubic" else f"fixed, {init} init"
-    values = PAPER_TABLE5.get(variant)
-    return {c: m for c, (m, _) in zip(PAPER_TABLE5_COLUMNS, values)} if values else None
-
-
-#: table name -> (paper.row -> the paper's values for that row); Figs. 2-6 are curves without printed values
-REFERENCES = {"srnet_table5": reference_table5}
+__all__ = [
+    "ARM_COMMAND",
+    "ARM_LABEL",
+    "CELL_SPLITS",
+    "FIG2_ROWS",
+    "LOSS_NAMES",
+    "METHOD_LABEL",
+    "PAPER",
+    "PARADIGM_ROWS",
+    "PRECONDITIONS",
+    "REDUCED_COMMAND",
+    "REDUCED_DATA",
+    "SPARSITIES",
+    "TABLES",
+    "TASKS",
+    "TASK_ARMS",
+    "Task",
+    "fig2_table",
+    "paradigms_table",
+    "row_key",
+    "table5",
+    "table5_variant",
+    "task_check_table",
+    "task_of",
+]
