@@ -33,7 +33,7 @@ chosen by ``model.objective._target_``): HPM-KD's and the baselines' (``direct``
 and the state the objectives read; the setup work is :class:`~compresslab.hpmkd.teacher_set.TeacherSetSetup`. Every
 method uses the same teacher outputs (PPP/SOM apply to all, so wall times compare the losses, not the caching).
 
-Logged besides ``ClassifierModule``'s metrics: ``train/temperature`` (every step), ``train/ce``, ``train/kd``,
+Logged besides ``ClassifierModule``'s metrics: ``train/temperature`` (epoch mean), ``train/ce``, ``train/kd``,
 ``train/attn_entropy``, ``awmt/w<m>``, ``teacher/val_acc``, ``hpmkd/{T0,alpha,lr,chain_steps}``,
 ``time/{fit_s,setup_s,teacher_s,acm_s,chain_s}``, ``som/{hits,misses}`` — all end up in ``metrics.json``.
 """
