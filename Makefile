@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
+# pytest-xdist workers for `make test` / `make test-fast` (one per core; 0 runs the suite in this process)
+TEST_WORKERS ?= 2
 
 .PHONY: install train test test-fast lint format clean
 
@@ -20,11 +22,11 @@ train: $(STAMP)
 
 ## Whole suite, slow tests (DDP, sweeps, resume) included. CI runs exactly this.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 ## Inner loop: everything but the slow tests.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks

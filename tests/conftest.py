@@ -16,6 +16,37 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two xdist workers on the two cores: one intra-op thread per worker and per child process
+    # (the CLI runs, DDP ranks) so the workers do not oversubscribe the cores. Set before torch is imported.
+    os.environ["OMP_NUM_THREADS"] = os.environ.get("COMPRESSLAB_TEST_THREADS", "1")
+
+#: the longest tests (minutes each), longest first: under xdist they open the two workers' queues
+LONGEST = (
+    "tests/test_experiments.py",
+    "tests/test_readme.py",
+    "tests/test_default_run.py",
+    "tests/test_tables.py::test_regenerating_every_table",
+    "tests/test_reproduce.py::test_killed_reproduction",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``-n 2 --dist worksteal`` (``make test``): xdist hands the first half of the list to one worker and the
+    second half to the other, and an idle worker steals from the *end* of the other's queue. The longest tests are
+    dealt alternately to the head of each half, so each worker starts on its share of them and neither ends on one."""
+    if not getattr(config.option, "numprocesses", None):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, p in enumerate(LONGEST) if item.nodeid.startswith(p)), len(LONGEST))
+
+    longest = sorted((i for i in items if rank(i) < len(LONGEST)), key=rank)
+    rest = [i for i in items if rank(i) == len(LONGEST)]
+    first, second = longest[0::2], longest[1::2]
+    cut = max(0, len(items) // 2 - len(first))
+    items[:] = [*first, *rest[:cut], *second, *rest[cut:]]
+
 
 @pytest.fixture
 def train_cfg(tmp_path: Path):
