@@ -269,10 +269,7 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
         else:
             logits = self(x)  # [B, C]
         loss = self._loss(x, y, idx, logits, feats)
-        self.train_loss(loss.detach(), weight=len(y))
-        self.train_metrics(logits.detach(), y)
-        self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
-        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        self.log_train_step(loss, logits, y)
         return loss
 
     def _loss(

@@ -98,11 +98,16 @@ class ClassifierModule(LightningModule):
         x, target = self.mixup(x, y) if self.mixup is not None else (x, y)  # target: [B] or soft [B, C]
         logits = self(x)  # [B, num_classes]
         loss = self.training_loss(x, target, logits)
+        self.log_train_step(loss, logits, y)
+        return loss
+
+    def log_train_step(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        """Update and log ``train/loss`` (step and epoch mean) and the training metrics (epoch) of one step;
+        every subclass's ``training_step`` ends with it."""
         self.train_loss(loss.detach(), weight=len(y))
         self.train_metrics(logits.detach(), y)
         self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
         self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
-        return loss
 
     def training_loss(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """The training objective (cross-entropy); subclasses add terms (e.g. distillation)."""

@@ -265,10 +265,7 @@ class NLUClassifier(ClassifierModule):
         y = batch["labels"]
         logits = self(batch)  # [B, C]
         loss = self.training_loss(batch, y, logits)
-        self.train_loss(loss.detach(), weight=len(y))
-        self.train_metrics(logits.detach(), y)
-        self.log("train/loss", self.train_loss, on_step=True, on_epoch=True, prog_bar=True)
-        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, prog_bar=True)
+        self.log_train_step(loss, logits, y)
         return loss
 
     def training_loss(
