@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under ``-n 2 --dist worksteal`` (``make test``): xdist hands the first half of the list to one worker and the
     second half to the other, and an idle worker steals from the *end* of the other's queue. The longest tests are
     dealt alternately to the head of each half, so each worker starts on its share of them and neither ends on one."""
-    if not getattr(config.option, "numprocesses", None):
+    if not hasattr(config, "workerinput"):  # set in xdist workers only (they collect; the controller does not)
         return
 
     def rank(item: pytest.Item) -> int:
