@@ -23,11 +23,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 #: the longest tests (minutes each), longest first: under xdist they open the two workers' queues
 LONGEST = (
-    "tests/test_experiments.py",
-    "tests/test_readme.py",
-    "tests/test_default_run.py",
-    "tests/test_tables.py::test_regenerating_every_table",
+    "tests/test_experiments.py",  # every experiment and reproduce smoke: ~10 min
+    "tests/test_tables.py::test_regenerating_every_table",  # every table rebuilt: ~4 min
+    "tests/test_readme.py::test_readme_first_hour",
     "tests/test_reproduce.py::test_killed_reproduction",
+    "tests/test_learngene.py::test_ict_phase_under_ddp",
+    "tests/test_default_run.py",
+    "tests/test_learngene.py::test_ict_chain_recompose_cli",
+    "tests/test_ddp.py",
 )
 
 
@@ -35,7 +38,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under ``-n 2 --dist worksteal`` (``make test``): xdist hands the first half of the list to one worker and the
     second half to the other, and an idle worker steals from the *end* of the other's queue. The longest tests are
     dealt alternately to the head of each half, so each worker starts on its share of them and neither ends on one."""
-    if not hasattr(config, "workerinput"):  # set in xdist workers only (they collect; the controller does not)
+    if not hasattr(
+        config, "workerinput"
+    ):  # set in xdist workers only (they collect; the controller does not)
         return
 
     def rank(item: pytest.Item) -> int:
