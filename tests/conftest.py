@@ -3,7 +3,10 @@ config composition, data writers) live in ``tests/helpers/``."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,11 @@ from tests.helpers.compose import FAST, compose_cfg
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# a run a test starts without its own log dir lands in a scratch folder of this process, never in the repository's
+# logs/ (where the tables look), and two xdist workers never share one
+_SCRATCH_LOGS = tempfile.mkdtemp(prefix="compresslab-test-logs-")
+atexit.register(shutil.rmtree, _SCRATCH_LOGS, ignore_errors=True)
+os.environ.setdefault("COMPRESSLAB_LOG_DIR", _SCRATCH_LOGS)
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # `make test` runs two xdist workers on the two cores: one intra-op thread per worker and per child process
