@@ -20,7 +20,7 @@ from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from compresslab.data.base import DatasetSource, IndexedDataset, Splits
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -84,13 +84,13 @@ class DataModule(LightningDataModule):
                 "null or an integer >= 1 (batches each worker loads ahead; unused with data.num_workers=0)",
                 "set data.prefetch_factor=null.",
             )
-        if not isinstance(dataset, DatasetSource):
-            raise ConfigError(
-                "data.dataset",
-                type(dataset).__name__,
-                "a compresslab.data.DatasetSource",
-                "point data.dataset._target_ at a reader class from compresslab.data.",
-            )
+        check_type(
+            "data.dataset",
+            dataset,
+            DatasetSource,
+            "a compresslab.data.DatasetSource",
+            "point data.dataset._target_ at a reader class from compresslab.data.",
+        )
         if dataset.num_classes != num_classes:
             raise ConfigError(
                 "data.num_classes",

@@ -58,7 +58,7 @@ from compresslab.hpmkd.meta_features import (  # noqa: F401  (re-exported: the n
     _in_range,
     _real,
 )
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 
 
 # --------------------------------------------------------------------------------------------- history
@@ -207,13 +207,13 @@ class AdaptiveConfigManager:
 
     def explain(self, meta: MetaFeatures, history: Any = None) -> Suggestion:
         """Like :meth:`suggest`, with the method used and its evidence."""
-        if not isinstance(meta, MetaFeatures):
-            raise ConfigError(
-                "acm.meta",
-                type(meta).__name__,
-                "a MetaFeatures instance",
-                "build it with MetaFeatures.from_data(...).",
-            )
+        check_type(
+            "acm.meta",
+            meta,
+            MetaFeatures,
+            "a MetaFeatures instance",
+            "build it with MetaFeatures.from_data(...).",
+        )
         h = _parse_history(history, self.score_key)
         n = len(h.configs)
         if n == 0:

@@ -70,7 +70,7 @@ from compresslab.hpmkd.settings import (  # noqa: F401  (re-exported: the names'
 from compresslab.hpmkd.teacher_set import TeacherSetSetup
 from compresslab.hpmkd.temperature import MetaTemperatureScheduler
 from compresslab.models.classifier import ClassifierModule
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -135,14 +135,14 @@ class HPMKDModule(TeacherSetSetup, RunRecorder, ClassifierModule):
     ) -> None:
         if objective is None:
             objective = for_method(method or "hpmkd")
-        elif not isinstance(objective, Objective):
-            raise ConfigError(
+        else:
+            check_type(
                 "model.objective",
-                type(objective).__name__,
+                objective,
+                Objective,
                 "an objective of compresslab.hpmkd.objectives",
                 "set model.objective._target_=compresslab.hpmkd.objectives.KD (or use model=hpmkd/<method>).",
             )
-        else:
             objective.check_method(method)
         method = objective.name  # the label saved in hparams (tables read model.method)
         check_kd_values(temperature, alpha)

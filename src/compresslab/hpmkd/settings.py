@@ -10,7 +10,7 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -89,13 +89,13 @@ def _teacher_list(teachers: Any) -> list[nn.Module]:
         return [teachers]
     out = list(teachers)
     for i, t in enumerate(out):
-        if not isinstance(t, nn.Module):
-            raise ConfigError(
-                f"model.teachers[{i}]",
-                type(t).__name__,
-                "a network (nn.Module), e.g. {_target_: compresslab.models.load_run_net, run_dir: ...}",
-                "build each teacher from config.",
-            )
+        check_type(
+            f"model.teachers[{i}]",
+            t,
+            nn.Module,
+            "a network (nn.Module), e.g. {_target_: compresslab.models.load_run_net, run_dir: ...}",
+            "build each teacher from config.",
+        )
     return out
 
 

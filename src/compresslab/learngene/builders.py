@@ -24,7 +24,7 @@ from torch import nn
 from compresslab.learngene.decomposition import MODES, LearngeneViT, _check_positive, recompose
 from compresslab.models.distill import load_run_net
 from compresslab.utils.checkpoint import load_checkpoint
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 from compresslab.utils.io import atomic_torch_save, atomic_write_text
 
 INITS = ("learngene", "random")
@@ -184,13 +184,13 @@ def export_timm(
     rebuilds it with timm alone. A ``const`` model (w/ const fine-tuning) exports the same way: its composed
     blocks are ordinary per-layer tensors.
     """
-    if not isinstance(model, LearngeneViT):
-        raise ConfigError(
-            "model",
-            type(model).__name__,
-            "a LearngeneViT (a free recomposition is already a timm model: use its state_dict())",
-            "load the run with compresslab.learngene.load_learngene_run(run_dir).",
-        )
+    check_type(
+        "model",
+        model,
+        LearngeneViT,
+        "a LearngeneViT (a free recomposition is already a timm model: use its state_dict())",
+        "load the run with compresslab.learngene.load_learngene_run(run_dir).",
+    )
     depth = model.depth if depth is None else depth
     _check_positive("depth", depth, "the target number of blocks, e.g. depth=6")
     free = recompose(model, depth, k, "free")

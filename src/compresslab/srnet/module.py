@@ -51,7 +51,7 @@ from compresslab.srnet.masks import (
     save_masks,
     set_sparsity,
 )
-from compresslab.utils.errors import ConfigError
+from compresslab.utils.errors import ConfigError, check_type
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -190,13 +190,13 @@ class NLUClassifier(ClassifierModule):
 
         dm = self.trainer.datamodule
         source = getattr(dm, "dataset", None)
-        if not isinstance(source, TextPairSource):
-            raise ConfigError(
-                "data.dataset",
-                type(source).__name__,
-                "a sentence-pair dataset (compresslab.data.nlu.TextPairSource: MNLI, QQP, FEVER, synthetic_nli …)",
-                "pick one of the conf/data/nlu/* datasets.",
-            )
+        check_type(
+            "data.dataset",
+            source,
+            TextPairSource,
+            "a sentence-pair dataset (compresslab.data.nlu.TextPairSource: MNLI, QQP, FEVER, synthetic_nli …)",
+            "pick one of the conf/data/nlu/* datasets.",
+        )
         self.prediction_maps = {
             split: PREDICTION_MAPS[name] for split, name in source.prediction_maps.items()
         }

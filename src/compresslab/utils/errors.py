@@ -29,6 +29,18 @@ class ConfigError(CompresslabError, ValueError):
         super().__init__(msg)
 
 
+def check_type(key: str, value: object, cls: type | tuple[type, ...], expected: str, fix: str = "") -> None:
+    """Raise :class:`ConfigError` at ``key`` (its value shown as the type's name) unless ``value`` is a ``cls``.
+
+    Args:
+        key, expected, fix: as :class:`ConfigError`.
+        value: the object built from config.
+        cls: the accepted type(s), as for ``isinstance``.
+    """
+    if not isinstance(value, cls):
+        raise ConfigError(key, type(value).__name__, expected, fix)
+
+
 class DataError(CompresslabError, RuntimeError):
     """Data on disk is missing or malformed.
 

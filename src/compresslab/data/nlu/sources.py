@@ -58,7 +58,7 @@ from compresslab.data.nlu.formats import (
     read_tsv_pairs,
 )
 from compresslab.data.nlu.source import TextPairSource, check_split_name
-from compresslab.utils.errors import ConfigError, DataError
+from compresslab.utils.errors import ConfigError, DataError, check_type
 from compresslab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -150,13 +150,13 @@ class NLUSource(TextPairSource):
         out = dict(given.items()) if given else {}
         for name, child in out.items():
             check_split_name(f"data.dataset.{key}.{name}", name)
-            if not isinstance(child, NLUSource):
-                raise ConfigError(
-                    f"data.dataset.{key}.{name}",
-                    type(child).__name__,
-                    "an NLU dataset reader (compresslab.data.nlu.*)",
-                    "give it a _target_ such as compresslab.data.nlu.HANS.",
-                )
+            check_type(
+                f"data.dataset.{key}.{name}",
+                child,
+                NLUSource,
+                "an NLU dataset reader (compresslab.data.nlu.*)",
+                "give it a _target_ such as compresslab.data.nlu.HANS.",
+            )
             if child.num_classes > self.num_classes:
                 raise ConfigError(
                     f"data.dataset.{key}.{name}",
