@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from compresslab.utils.checkpoint import load_file_setting
 from compresslab.utils.errors import ConfigError, DataError
 from compresslab.utils.io import atomic_torch_save
 from compresslab.utils.logging import get_logger
@@ -256,23 +257,15 @@ def load_predictions(
         ConfigError: missing, unreadable, not a prediction file, or of another kind (``bias`` / ``teacher``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            key,
-            str(path),
-            "an existing prediction file",
-            "build it with `compresslab-srnet bias data=<task> --features overlap --out <file>` "
-            "(or set model.bias_features to build it on first use).",
-        )
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ConfigError(
-            key,
-            str(path),
-            "a prediction file written by compresslab.srnet.bias",
-            f"unreadable ({type(e).__name__}).",
-        ) from None
+    obj = load_file_setting(
+        path,
+        key,
+        "an existing prediction file",
+        "build it with `compresslab-srnet bias data=<task> --features overlap --out <file>` "
+        "(or set model.bias_features to build it on first use).",
+        "a prediction file written by compresslab.srnet.bias",
+        "unreadable ({error}).",
+    )
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise ConfigError(
             key, str(path), f"a prediction file (format {FORMAT})", "rebuild it with compresslab.srnet.bias."

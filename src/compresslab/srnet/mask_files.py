@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from compresslab.srnet.masks import _CLASSIFIER_RE, _POOLER_RE, masks_of, target_linears
+from compresslab.utils.checkpoint import load_file_setting
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.io import atomic_torch_save
 
@@ -48,22 +49,14 @@ def load_mask_file(
             first missing / unexpected / mis-shaped entry).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            key,
-            str(path),
-            "an existing mask file (best_mask.pt of a mask-training or IMP run)",
-            "run that stage first.",
-        )
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ConfigError(
-            key,
-            str(path),
-            "a torch state dict of bool masks",
-            f"the file cannot be read ({type(e).__name__}).",
-        ) from None
+    state = load_file_setting(
+        path,
+        key,
+        "an existing mask file (best_mask.pt of a mask-training or IMP run)",
+        "run that stage first.",
+        "a torch state dict of bool masks",
+        "the file cannot be read ({error}).",
+    )
     if not isinstance(state, Mapping) or not all(
         isinstance(v, torch.Tensor) and v.dtype == torch.bool for v in state.values()
     ):

@@ -25,6 +25,25 @@ def load_checkpoint(path: str | os.PathLike) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def load_file_setting(
+    path: Path, key: str, expected: str, fix_missing: str, readable_as: str, fix_unreadable: str
+) -> Any:
+    """The object in the file ``path`` that the setting ``key`` points at (:func:`load_checkpoint`).
+
+    Raises:
+        ConfigError: at ``key`` with the path: the file is missing (``expected``, ``fix_missing``) or cannot be
+            read (``readable_as``; ``{error}`` in ``fix_unreadable`` becomes the error's type name).
+    """
+    if not path.is_file():
+        raise ConfigError(key, str(path), expected, fix_missing)
+    try:
+        return load_checkpoint(path)
+    except Exception as e:
+        raise ConfigError(
+            key, str(path), readable_as, fix_unreadable.replace("{error}", type(e).__name__)
+        ) from None
+
+
 def strip_prefix(state: Mapping[str, torch.Tensor], prefix: str = "net.") -> dict[str, torch.Tensor]:
     """The entries of ``state`` under ``prefix``, the prefix removed (a LightningModule's ``net.*`` weights)."""
     return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
