@@ -17,7 +17,8 @@ Komodakis (2016: pre-activation blocks, widths 16k/32k/64k, depth 6n + 4) are wr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Literal
 
 import torch
@@ -36,6 +37,26 @@ def _scaled(width: float, base: int) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ MLP
+def _stages(
+    block: Callable[[int, int, int], nn.Module], c: int, widths: Sequence[int], n: int
+) -> tuple[nn.Sequential, int]:
+    """``n`` blocks ``block(c_in, c_out, stride)`` per stage of ``widths``, from ``c`` input channels; the first
+    block of every stage after the first has stride 2. Returns the blocks and their output channels."""
+    blocks: list[nn.Module] = []
+    for stage, w in enumerate(widths):
+        for i in range(n):
+            blocks.append(block(c, w, 2 if (stage > 0 and i == 0) else 1))
+            c = w
+    return nn.Sequential(*blocks), c
+
+
+def _init_convs(model: nn.Module) -> None:
+    """He (fan-out) initialisation of every Conv2d of ``model``, as the CIFAR ResNets."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+
 class MLPNet(nn.Module):
     """Fully connected classifier over the flattened input: (Linear → ReLU → Dropout)* → Linear.
 
@@ -127,18 +148,10 @@ class CifarResNet(nn.Module):
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
         )
-        blocks: list[nn.Module] = []
-        c = widths[0]
-        for stage, w in enumerate(widths):
-            for i in range(n):
-                blocks.append(_BasicBlock(c, w, 2 if (stage > 0 and i == 0) else 1, shortcut))
-                c = w
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks, c = _stages(partial(_BasicBlock, shortcut=shortcut), widths[0], widths, n)
         self.num_features = c
         self.head = nn.Linear(c, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        _init_convs(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return F.adaptive_avg_pool2d(self.blocks(self.stem(x)), 1).flatten(1)  # [B, 4·base]
@@ -196,19 +209,11 @@ class WideResNet(nn.Module):
         n = (depth - 4) // 6
         widths = [_scaled(widen_factor, 16 * m) for m in (1, 2, 4)]
         self.stem = nn.Conv2d(in_chans, 16, 3, 1, 1, bias=False)
-        blocks: list[nn.Module] = []
-        c = 16
-        for stage, w in enumerate(widths):
-            for i in range(n):
-                blocks.append(_WideBlock(c, w, 2 if (stage > 0 and i == 0) else 1, dropout))
-                c = w
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks, c = _stages(partial(_WideBlock, dropout=dropout), 16, widths, n)
         self.bn = nn.BatchNorm2d(c)
         self.num_features = c
         self.head = nn.Linear(c, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        _init_convs(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         o = F.relu(self.bn(self.blocks(self.stem(x))), inplace=True)
