@@ -29,6 +29,7 @@ mix OOD training data into its training split (``mix_train``, srnet.md §3.4).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -288,6 +289,21 @@ class NLUSource(TextPairSource):
         return Splits(train=train, val={"val": read[self.val_split]}, test=test)
 
 
+#: NLUSource's keyword-only reader options, which every reader's constructor takes
+_READER_OPTIONS = tuple(
+    p.name for p in inspect.signature(NLUSource.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY
+)
+
+
+def _reader_options(local_vars: Mapping[str, object]) -> dict[str, object]:
+    """The :data:`_READER_OPTIONS` out of a reader constructor's ``locals()``, to forward to :class:`NLUSource`.
+
+    Each reader repeats the options, typed, in its own signature: the config validator reads a constructor's
+    signature, and ``**kwargs`` would switch its key and type checks off.
+    """
+    return {name: local_vars[name] for name in _READER_OPTIONS}
+
+
 class TsvSource(NLUSource):
     """A source whose files are headed tsv (:class:`~compresslab.data.nlu.formats.TsvFormat` ``fmt``)."""
 
@@ -344,18 +360,7 @@ class MNLI(TsvSource):
         max_train_examples: int | None = None,
         subset_seed: int = 0,
     ) -> None:
-        super().__init__(
-            root,
-            tokenizer=tokenizer,
-            max_length=max_length,
-            cache_dir=cache_dir,
-            ood=ood,
-            mix_train=mix_train,
-            mix_duplicates=mix_duplicates,
-            skip_malformed=skip_malformed,
-            max_train_examples=max_train_examples,
-            subset_seed=subset_seed,
-        )
+        super().__init__(root, **_reader_options(locals()))
         self.mismatched = bool(mismatched)
 
     @property
@@ -433,18 +438,7 @@ class QQP(TsvSource):
         max_train_examples: int | None = None,
         subset_seed: int = 0,
     ) -> None:
-        super().__init__(
-            root,
-            tokenizer=tokenizer,
-            max_length=max_length,
-            cache_dir=cache_dir,
-            ood=ood,
-            mix_train=mix_train,
-            mix_duplicates=mix_duplicates,
-            skip_malformed=skip_malformed,
-            max_train_examples=max_train_examples,
-            subset_seed=subset_seed,
-        )
+        super().__init__(root, **_reader_options(locals()))
 
 
 class PAWS(TsvSource):
@@ -495,18 +489,7 @@ class PAWS(TsvSource):
             if self.variant == "qqp"
             else "download PAWS-Wiki Labeled (Final); put train.tsv, dev.tsv and test.tsv in root"
         )
-        super().__init__(
-            root,
-            tokenizer=tokenizer,
-            max_length=max_length,
-            cache_dir=cache_dir,
-            ood=ood,
-            mix_train=mix_train,
-            mix_duplicates=mix_duplicates,
-            skip_malformed=skip_malformed,
-            max_train_examples=max_train_examples,
-            subset_seed=subset_seed,
-        )
+        super().__init__(root, **_reader_options(locals()))
 
 
 class FEVER(JsonlSource):
@@ -576,15 +559,4 @@ class FeverSymm(JsonlSource):
             if self.version == 1
             else "symmetric_v0.2/fever_symmetric_{dev,test}.jsonl saved as dev.jsonl and test.jsonl in root"
         )
-        super().__init__(
-            root,
-            tokenizer=tokenizer,
-            max_length=max_length,
-            cache_dir=cache_dir,
-            ood=ood,
-            mix_train=mix_train,
-            mix_duplicates=mix_duplicates,
-            skip_malformed=skip_malformed,
-            max_train_examples=max_train_examples,
-            subset_seed=subset_seed,
-        )
+        super().__init__(root, **_reader_options(locals()))
