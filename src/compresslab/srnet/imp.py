@@ -31,7 +31,7 @@ from compresslab.srnet.masks import (
     pruned_count,
     target_linears,
 )
-from compresslab.srnet.module import NLUClassifier
+from compresslab.srnet.module import NLUClassifier, pruning_arguments
 from compresslab.srnet.topk import exact_topk_keep
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.logging import get_logger
@@ -103,23 +103,7 @@ class IMPModule(NLUClassifier):
                 f"< {1 / max(rounds, 1):.3f} so that the {rounds} pruning rounds to sparsity {sparsity} end before t_max",
                 "lower model.prune_every or raise model.prune_step.",
             )
-        super().__init__(
-            net,
-            num_classes,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            loss=loss,
-            bias_file=bias_file,
-            bias_features=bias_features,
-            teacher_run=teacher_run,
-            reweight_normalise=reweight_normalise,
-            select_metric=select_metric,
-            select_start=select_start,
-            mask_pooler=mask_pooler,
-            mask_classifier=mask_classifier,
-            compile=compile,
-        )
+        super().__init__(**pruning_arguments(locals()))
         self.masks = attach_fixed_masks(self.hf, None, mask_pooler, mask_classifier)
         self.linears = target_linears(self.hf, mask_pooler, mask_classifier)
         self.rounds = rounds

@@ -384,6 +384,32 @@ class NLUClassifier(ClassifierModule):
         }
 
 
+#: the NLUClassifier arguments that a pruning module (mask training, IMP) takes, typed in its own signature (the
+#: config validator reads it), and forwards unchanged
+PRUNING_ARGUMENTS = (
+    "net",
+    "num_classes",
+    "optimizer",
+    "scheduler",
+    "scheduler_interval",
+    "loss",
+    "bias_file",
+    "bias_features",
+    "teacher_run",
+    "reweight_normalise",
+    "select_metric",
+    "select_start",
+    "mask_pooler",
+    "mask_classifier",
+    "compile",
+)
+
+
+def pruning_arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`PRUNING_ARGUMENTS` out of a pruning module constructor's ``locals()``, for NLUClassifier."""
+    return {name: local_vars[name] for name in PRUNING_ARGUMENTS}
+
+
 class MaskTrainingModule(NLUClassifier):
     """SRNet mask training: binary masks with trainable scores on the frozen weights of ``net``.
 
@@ -452,23 +478,7 @@ class MaskTrainingModule(NLUClassifier):
                 "a fraction of the training steps in (0, 1]",
                 "set 0.7 (the final sparsity is then reached when the selection window, select_start, opens).",
             )
-        super().__init__(
-            net,
-            num_classes,
-            optimizer,
-            scheduler,
-            scheduler_interval,
-            loss=loss,
-            bias_file=bias_file,
-            bias_features=bias_features,
-            teacher_run=teacher_run,
-            reweight_normalise=reweight_normalise,
-            select_metric=select_metric,
-            select_start=select_start,
-            mask_pooler=mask_pooler,
-            mask_classifier=mask_classifier,
-            compile=compile,
-        )
+        super().__init__(**pruning_arguments(locals()))
         masks = attach_masks(
             self.hf, initial, init, control, alpha, phi, mask_pooler, mask_classifier, train_classifier
         )  # type: ignore[arg-type]
