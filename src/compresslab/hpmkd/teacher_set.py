@@ -149,9 +149,11 @@ class TeacherSetSetup:
         )
         return float(score[0])
 
-    def _probe_now(self, teacher: nn.Module, recipe: Recipe, student: nn.Module) -> float:
-        fit_distill(
-            student,
+    def _distil(self, model: nn.Module, teacher: nn.Module, recipe: Recipe) -> nn.Module:
+        """``model`` trained by :func:`fit_distill` from ``teacher`` on the training split (the teacher's cached
+        logits when there are any) with ``recipe`` and the run's optimiser."""
+        return fit_distill(
+            model,
             self._train_ds,
             recipe,
             self.optimizer_factory,
@@ -159,21 +161,16 @@ class TeacherSetSetup:
             teacher_logits=self._train_outputs_or_none(teacher),
             device=self._device,
         )
+
+    def _probe_now(self, teacher: nn.Module, recipe: Recipe, student: nn.Module) -> float:
+        self._distil(student, teacher, recipe)
         return evaluate(
             student, self._val_ds, self._device, self.hparams.teacher_batch_size, self._limits()[1]
         )
 
     def _stage_model(self, stage: Any, parent: nn.Module, recipe: Recipe) -> nn.Module:
         def train(model: nn.Module, parent: nn.Module) -> nn.Module:
-            return fit_distill(
-                model,
-                self._train_ds,
-                recipe,
-                self.optimizer_factory,
-                teacher=parent,
-                teacher_logits=self._train_outputs_or_none(parent),
-                device=self._device,
-            )
+            return self._distil(model, parent, recipe)
 
         som = self._som if self._limits()[0] is None else None
         args = (self.family, stage, parent, train, som, self._data_id, recipe.key(), recipe.seed)
