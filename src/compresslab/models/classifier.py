@@ -177,8 +177,12 @@ class ClassifierModule(LightningModule):
         return {
             "optimizer": optimizer,
             "lr_scheduler": {
-                "scheduler": self.scheduler_factory(optimizer=optimizer),
+                "scheduler": self.scheduler_factory(**self.scheduler_arguments(optimizer)),
                 "interval": self.hparams.scheduler_interval,
                 "frequency": 1,
             },
         }
+
+    def scheduler_arguments(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        """The keyword arguments of the scheduler factory: the optimiser (subclasses add e.g. the step count)."""
+        return {"optimizer": optimizer}

@@ -362,26 +362,19 @@ class NLUClassifier(ClassifierModule):
         )
 
     # ------------------------------------------------------------------------------------------ optim
-    def configure_optimizers(self) -> Any:
-        params = [p for p in self.parameters() if p.requires_grad]
+    def optimizer_groups(self) -> list[torch.nn.Parameter] | list[dict[str, Any]]:
+        params = super().optimizer_groups()  # the trainable parameters (no param_groups here)
         if not params:
             raise ConfigError(
                 "model", type(self).__name__, "a module with trainable parameters", "check the mask options."
             )
-        optimizer = self.optimizer_factory(params=params)
-        if self.scheduler_factory is None:
-            return optimizer
-        kwargs = {"optimizer": optimizer}
+        return params
+
+    def scheduler_arguments(self, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+        kwargs = super().scheduler_arguments(optimizer)
         if "num_training_steps" in inspect.signature(self.scheduler_factory).parameters:
             kwargs["num_training_steps"] = self.total_steps
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {
-                "scheduler": self.scheduler_factory(**kwargs),
-                "interval": self.hparams.scheduler_interval,
-                "frequency": 1,
-            },
-        }
+        return kwargs
 
 
 #: the NLUClassifier arguments that a pruning module (mask training, IMP) takes, typed in its own signature (the
