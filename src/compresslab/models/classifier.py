@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 from lightning.pytorch import LightningModule
 from torch import nn
-from torchmetrics import MaxMetric, MeanMetric, MetricCollection
+from torchmetrics import MaxMetric, MeanMetric, Metric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 
@@ -74,15 +74,20 @@ class ClassifierModule(LightningModule):
         names = (
             (dm.val_names + dm.test_names) if dm is not None and hasattr(dm, "val_names") else ["val", "test"]
         )
-        for name in names:
-            if name not in self.eval_metrics:
-                self.eval_metrics[name] = MetricCollection(
-                    {"acc": MulticlassAccuracy(self.hparams.num_classes, average="micro")}, prefix=f"{name}/"
-                )
-                self.eval_losses[name] = MeanMetric()
+        self.add_eval_splits(
+            names, lambda _: {"acc": MulticlassAccuracy(self.hparams.num_classes, average="micro")}
+        )
         if self.hparams.compile and stage == "fit":
             # in place (nn.Module.compile): the state dict keeps its keys, so checkpoints load uncompiled too
             self.net.compile()
+
+    def add_eval_splits(self, names: Iterable[str], metrics: Callable[[str], dict[str, Metric]]) -> None:
+        """The metrics ``metrics(name)`` (logged as ``<name>/<metric>``) and a mean loss of every evaluation split
+        in ``names`` that has none yet."""
+        for name in names:
+            if name not in self.eval_metrics:
+                self.eval_metrics[name] = MetricCollection(metrics(name), prefix=f"{name}/")
+                self.eval_losses[name] = MeanMetric()
 
     def _split_name(self, stage: str, dataloader_idx: int) -> str:
         dm = self.trainer.datamodule

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics import MeanMetric
 from torchmetrics.classification import BinaryF1Score, MulticlassAccuracy, MulticlassF1Score
 
 from compresslab.models.classifier import ClassifierModule
@@ -200,13 +200,10 @@ class NLUClassifier(ClassifierModule):
         self.prediction_maps = {
             split: PREDICTION_MAPS[name] for split, name in source.prediction_maps.items()
         }
-        for name in dm.val_names + dm.test_names:
-            if name not in self.eval_metrics:
-                wanted = source.metrics.get(name, ["acc"])
-                self.eval_metrics[name] = MetricCollection(
-                    {m: _metric(m, self.hparams.num_classes) for m in wanted}, prefix=f"{name}/"
-                )
-                self.eval_losses[name] = MeanMetric()
+        self.add_eval_splits(
+            dm.val_names + dm.test_names,
+            lambda name: {m: _metric(m, self.hparams.num_classes) for m in source.metrics.get(name, ["acc"])},
+        )
         splits = dm.loaded_splits()
         self._setup_cell_metrics(source, splits)
         source_name = source.name
