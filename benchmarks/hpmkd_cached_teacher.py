@@ -48,7 +48,8 @@ from torch.utils.data import TensorDataset
 
 from compresslab.data import DataModule, DatasetSource, Digits, Splits
 from compresslab.hpmkd.module import HPMKDModule
-from compresslab.hpmkd.nets import build_net, count_params
+from compresslab.measure.report import num_params as count_params
+from compresslab.nets.cifar import build_net
 
 PRESETS: dict[str, dict[str, Any]] = {
     # real embedded data on CPU: the reduced image experiment's pair (14× compression)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from compresslab.export.onnx import export_onnx
-from compresslab.rnnpool import models
+from compresslab.nets import rnnpool_backbones as backbones
 
 MODELS = {
     "MobileNetV2": {"downsample": "none"},
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, kwargs in MODELS.items():
-            net = models.mobilenetv2(num_classes=10, **kwargs).eval()
+            net = backbones.mobilenetv2(num_classes=10, **kwargs).eval()
             export = export_onnx(net, (3, args.size, args.size), Path(tmp) / f"{name}.onnx")
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = args.threads, 1

@@ -17,13 +17,13 @@ import torch
 from compresslab.measure.latency import measure_latency
 from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
-from compresslab.rnnpool import models
+from compresslab.nets import rnnpool_backbones as backbones
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--models", nargs="+", default=["mobilenetv2"], help="builders in compresslab.rnnpool.models"
+        "--models", nargs="+", default=["mobilenetv2"], help="builders in compresslab.nets.rnnpool_backbones"
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per round")
@@ -34,7 +34,7 @@ def main() -> None:
     results = []
     print(f"{'model':<24}{'MAdds G':>9}{'peak MiB':>10}{'ms (median)':>13}{'ratio vs base':>15}")
     for name in args.models:
-        nets = {kind: getattr(models, name)(downsample=kind).eval() for kind in ("none", "rnnpool")}
+        nets = {kind: getattr(backbones, name)(downsample=kind).eval() for kind in ("none", "rnnpool")}
         times: dict[str, list[float]] = {kind: [] for kind in nets}
         for _ in range(args.rounds):
             for kind, net in nets.items():

@@ -7,7 +7,7 @@ import torch
 from omegaconf import OmegaConf
 
 from compresslab.export.onnx import export_onnx, load_net, main, run_onnx
-from compresslab.rnnpool import models
+from compresslab.nets import rnnpool_backbones as backbones
 from compresslab.utils.errors import ConfigError
 
 ATOL = 1e-4
@@ -31,7 +31,7 @@ def _assert_onnx_equals_torch(net: torch.nn.Module, path, input_shape: tuple[int
 @pytest.mark.parametrize("downsample", ["rnnpool", "renet"])
 def test_mobilenetv2_rnnpool_and_renet_export_equal_onnxruntime(downsample, tmp_path):
     torch.manual_seed(0)
-    net = models.mobilenetv2(num_classes=10, in_chans=1, width_mult=0.5, downsample=downsample)
+    net = backbones.mobilenetv2(num_classes=10, in_chans=1, width_mult=0.5, downsample=downsample)
     result = export_onnx(net, (1, 48, 48), tmp_path / "m.onnx")
     assert result.path.is_file() and result.max_abs_diff is not None and result.max_abs_diff < ATOL
     assert result.input_shape == (1, 1, 48, 48) and result.output_shape == (1, 10)
@@ -51,7 +51,7 @@ def test_mobilenetv2_rnnpool_and_renet_export_equal_onnxruntime(downsample, tmp_
 )
 def test_every_table_model_exports_at_224(builder, kwargs, tmp_path):
     torch.manual_seed(0)
-    net = getattr(models, builder)(num_classes=10, **kwargs)
+    net = getattr(backbones, builder)(num_classes=10, **kwargs)
     result = export_onnx(net, (3, 224, 224), tmp_path / "m.onnx")
     _assert_onnx_equals_torch(net, result.path, (3, 224, 224))
 
@@ -59,7 +59,7 @@ def test_every_table_model_exports_at_224(builder, kwargs, tmp_path):
 def test_cli_exports_a_trained_run_with_its_weights(tmp_path, capsys):
     torch.manual_seed(0)
     net_cfg = {
-        "_target_": "compresslab.rnnpool.models.mobilenetv2",
+        "_target_": "compresslab.nets.rnnpool_backbones.mobilenetv2",
         "num_classes": 10,
         "in_chans": 1,
         "width_mult": 0.5,
@@ -70,7 +70,7 @@ def test_cli_exports_a_trained_run_with_its_weights(tmp_path, capsys):
     OmegaConf.save(
         {"model": {"net": net_cfg}, "data": {"input_shape": [1, 48, 48]}}, run / "config_resolved.yaml"
     )
-    trained = models.mobilenetv2(num_classes=10, in_chans=1, width_mult=0.5, downsample="rnnpool")
+    trained = backbones.mobilenetv2(num_classes=10, in_chans=1, width_mult=0.5, downsample="rnnpool")
     state = {f"net.{k}": v for k, v in trained.state_dict().items()}
     torch.save({"state_dict": state}, run / "checkpoints" / "epoch_003.ckpt")
     out = tmp_path / "out" / "run.onnx"

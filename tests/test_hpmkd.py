@@ -41,12 +41,13 @@ from compresslab.hpmkd.multi_teacher import (
     attention_regulariser,
     mix_teachers,
 )
-from compresslab.hpmkd.nets import build_net, count_params
+from compresslab.measure.report import num_params as count_params
+from compresslab.nets.cifar import build_net
 from compresslab.tables import hpmkd as hp_tables
 from compresslab.utils.errors import ConfigError
 
 MLP_SPEC = {
-    "_target_": "compresslab.hpmkd.nets.build_net",
+    "_target_": "compresslab.nets.cifar.build_net",
     "arch": "mlp",
     "input_shape": [30],
     "num_classes": 2,
@@ -125,7 +126,8 @@ def test_pdc_depth_mode_and_list_widths():
     plan = ProgressiveDistillationChain(3, mode="depth", depths=[8, 14, 20, 32, 44, 56]).plan(resnet, 853_018)
     assert [s.depth for s in plan] == [44, 32] and all(s.width == 1.0 for s in plan)
     mlp = NetFamily(
-        {"_target_": "compresslab.models.MLP", "in_features": 4, "num_classes": 3, "hidden": [8, 4]}, "hidden"
+        {"_target_": "compresslab.nets.small.MLP", "in_features": 4, "num_classes": 3, "hidden": [8, 4]},
+        "hidden",
     )
     assert mlp.kwargs(2.0)["hidden"] == [16, 8]
     with pytest.raises(ConfigError, match="model.family.spec"):

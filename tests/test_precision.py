@@ -43,7 +43,7 @@ def test_bf16_mixed_on_gpu(family: str, tmp_path: Path):
 def test_madds_do_not_depend_on_autocast():
     """Counting runs the forward: under bf16 autocast it counts the same multiply-adds as in fp32."""
     from compresslab.measure.madds import count_madds
-    from compresslab.models import ConvNet
+    from compresslab.nets.small import ConvNet
     from compresslab.rnnpool.operator import RNNPoolLayer
 
     for net, x in (

@@ -12,7 +12,7 @@ from torch import nn
 from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
-from compresslab.rnnpool import models
+from compresslab.nets import rnnpool_backbones as backbones
 from compresslab.rnnpool.blocks import (
     DOWNSAMPLERS,
     LastLayerRNNPool,
@@ -55,7 +55,7 @@ PAPER_MB = {
 
 @pytest.mark.parametrize(("builder", "downsample"), list(PEAK_VALUES))
 def test_table1_standard_peak_ram_is_the_papers(builder, downsample):
-    net = getattr(models, builder)(downsample=downsample)
+    net = getattr(backbones, builder)(downsample=downsample)
     peak = analytic_peak_ram(net, torch.zeros(1, 3, 224, 224))
     assert peak.peak_values == PEAK_VALUES[(builder, downsample)]
     # the paper's two printed digits (MobileNetV2's 2.297 MiB is printed truncated as 2.29)
@@ -72,7 +72,7 @@ def test_table1_standard_peak_ram_is_the_papers(builder, downsample):
     ],
 )
 def test_table16_peak_ram(kwargs, values):
-    net = models.mobilenetv2(downsample="rnnpool", **kwargs)
+    net = backbones.mobilenetv2(downsample="rnnpool", **kwargs)
     assert analytic_peak_ram(net, torch.zeros(1, 3, 224, 224)).peak_values == values
 
 
@@ -80,14 +80,14 @@ def test_table16_peak_ram(kwargs, values):
     ("ours", "timm_name"), [("mobilenetv2", "mobilenetv2_100"), ("efficientnet_b0", "efficientnet_b0")]
 )
 def test_base_builders_equal_timm(ours, timm_name):
-    a = getattr(models, ours)(num_classes=10)
+    a = getattr(backbones, ours)(num_classes=10)
     b = timm.create_model(timm_name, num_classes=10)
     assert count_params(a) == count_params(b)
     assert [tuple(p.shape) for p in a.parameters()] == [tuple(p.shape) for p in b.parameters()]
 
 
 def test_mobilenetv2_rnnpool_layout_is_table10():
-    net = models.mobilenetv2(downsample="rnnpool").eval()
+    net = backbones.mobilenetv2(downsample="rnnpool").eval()
     stem = net.conv_stem
     assert stem.downsample.patch_size == (6, 6) and stem.downsample.stride == (4, 4)
     assert (stem.downsample.pool.rnn1.hidden_size, stem.downsample.pool.rnn2.hidden_size) == (16, 16)
@@ -119,13 +119,13 @@ def test_downsampler_bad_widths_name_the_argument():
     with pytest.raises(ConfigError, match="out_channels.*even"):
         make_downsampler("renet", 32, 63)
     with pytest.raises(ConfigError, match="downsample"):
-        models.mobilenetv2(downsample="bilinear")
+        backbones.mobilenetv2(downsample="bilinear")
     with pytest.raises(ConfigError, match="hidden"):
-        models.resnet18(downsample="rnnpool", hidden=16)
+        backbones.resnet18(downsample="rnnpool", hidden=16)
 
 
 def test_last_layer_rnnpool_keeps_the_width():
-    net = models.mobilenetv2(last_layer_rnnpool=True)
+    net = backbones.mobilenetv2(last_layer_rnnpool=True)
     assert isinstance(net.global_pool, LastLayerRNNPool)
     assert net.global_pool.out_channels == 1280  # h = 1280/4
     # RNNPool(k=1280, h1=h2=320) parameters: (k·h + h² + 2h + 2) + (h·h + h² + 2h + 2)
@@ -136,7 +136,7 @@ def test_last_layer_rnnpool_keeps_the_width():
 
 # ------------------------------------------------------------------------------------ MAdds per schedule
 def test_mobilenetv2_rnnpool_madds_whole_map_and_patch_by_patch():
-    net = models.mobilenetv2(downsample="rnnpool").eval()
+    net = backbones.mobilenetv2(downsample="rnnpool").eval()
     x = torch.zeros(1, 3, 224, 224)
     counts = schedule_madds(net, x)
     assert counts.whole_map == count_madds(net, x).total == 236_547_968
@@ -164,14 +164,14 @@ def test_rnnpool_patch_madds_equals_the_operator_on_cut_patches(cell, patch, str
 
 def test_pooling_rows_recompute_the_stem_per_window_and_base_rows_are_equal():
     x = torch.zeros(1, 3, 224, 224)
-    base = schedule_madds(models.mobilenetv2().eval(), x)
+    base = schedule_madds(backbones.mobilenetv2().eval(), x)
     assert base.patch_by_patch == base.whole_map  # no patch-wise block
-    avg = schedule_madds(models.mobilenetv2(downsample="avgpool").eval(), x)
+    avg = schedule_madds(backbones.mobilenetv2(downsample="avgpool").eval(), x)
     assert avg.patch_by_patch - avg.whole_map == 864 * (27 * 27 * 36 - 112 * 112)  # the stem only
 
 
 def test_renet_keeps_the_whole_stem_map_and_its_own_peak_ram_rule():
-    net = models.mobilenetv2(downsample="renet").eval()
+    net = backbones.mobilenetv2(downsample="renet").eval()
     assert isinstance(net.conv_stem, WholeMapStem) and not isinstance(net.conv_stem, PatchwiseStem)
     x = torch.zeros(1, 3, 224, 224)
     ram = analytic_peak_ram(net, x)
@@ -184,7 +184,7 @@ def test_renet_keeps_the_whole_stem_map_and_its_own_peak_ram_rule():
 
 
 def test_googlenet_aux_logits_match_the_papers_parameter_count():
-    plain, aux = models.googlenet(), models.googlenet(aux_logits=True)
+    plain, aux = backbones.googlenet(), backbones.googlenet(aux_logits=True)
     extra = count_params(aux)["no_norm"] - count_params(plain)["no_norm"]
     assert extra == pytest.approx(4.35e6, abs=0.01e6)  # two heads: 1×1 conv 128, fc 2048→1024, fc 1024→10
     assert round(count_params(aux)["no_norm"] / 1e6, 3) == 9.946  # the paper's 9.96M

@@ -16,7 +16,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from compresslab.hpmkd.nets import count_params
+from compresslab.measure.report import num_params as count_params
 from compresslab.utils.errors import ConfigError
 
 

@@ -35,7 +35,7 @@ from compresslab.hpmkd.engine import (
     is_deterministic,
 )
 from compresslab.hpmkd.memory import SharedOptimizationMemory, teacher_key
-from compresslab.hpmkd.nets import count_params
+from compresslab.measure.report import num_params as count_params
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.logging import get_logger
 

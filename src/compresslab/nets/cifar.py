@@ -1,11 +1,14 @@
-"""Networks of the HPM-KD experiments, behind one factory (:func:`build_net`) with one width knob.
+"""CIFAR-scale networks (32×32 inputs) behind one factory (:func:`build_net`) with one width knob; the HPM-KD
+experiments' teachers and students.
 
 The draft's architectures (hpmkd.md §4.2): CIFAR teachers ResNet-56 / WRN-28-10, students ResNet-20 /
 MobileNetV2, tabular MLP teachers and students. torchvision's and timm's ResNets are the ImageNet variants (7×7
 stem, 4 stages, 11M+ parameters), so the CIFAR ResNet of He et al. (2016, §4.2: 3 stages of n basic blocks,
 16/32/64 channels, depth 6n + 2, parameter-free zero-padding shortcuts) and the Wide ResNet of Zagoruyko &
 Komodakis (2016: pre-activation blocks, widths 16k/32k/64k, depth 6n + 4) are written here. MobileNetV2 is timm's
-(``output_stride=8`` so that a 32×32 image keeps a 4×4 map before pooling).
+(:func:`cifar_mobilenetv2`, ``output_stride=8`` so that a 32×32 image keeps a 4×4 map before pooling; the
+ImageNet-style MobileNetV2 of the RNNPool tables is :func:`compresslab.nets.rnnpool_backbones.mobilenetv2`). The
+tabular MLP is :class:`compresslab.nets.small.MLP`.
 
 :func:`build_net` gives every family the same signature, so that
 
@@ -25,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from compresslab.measure.report import num_params as count_params  # noqa: F401  (the one parameter counter)
+from compresslab.nets.small import MLP
 from compresslab.utils.errors import ConfigError
 
 ARCHS = ("mlp", "resnet", "wrn", "mobilenetv2")
@@ -36,7 +39,7 @@ def _scaled(width: float, base: int) -> int:
     return max(1, int(round(base * width)))
 
 
-# ------------------------------------------------------------------------------------------------ MLP
+# ------------------------------------------------------------------------------------------------ helpers
 def _stages(
     block: Callable[[int, int, int], nn.Module], c: int, widths: Sequence[int], n: int
 ) -> tuple[nn.Sequential, int]:
@@ -55,33 +58,6 @@ def _init_convs(model: nn.Module) -> None:
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-
-class MLPNet(nn.Module):
-    """Fully connected classifier over the flattened input: (Linear → ReLU → Dropout)* → Linear.
-
-    Args:
-        in_features: flattened input size.
-        num_classes: output classes.
-        hidden: hidden-layer widths.
-        dropout: dropout after each hidden layer.
-    """
-
-    def __init__(
-        self, in_features: int, num_classes: int, hidden: Sequence[int], dropout: float = 0.0
-    ) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        d = in_features
-        for h in hidden:
-            layers += [nn.Linear(d, int(h)), nn.ReLU(inplace=True), nn.Dropout(dropout)]
-            d = int(h)
-        self.features = nn.Sequential(*layers)
-        self.num_features = d
-        self.head = nn.Linear(d, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x.flatten(1)))  # [B, num_classes]
 
 
 # ------------------------------------------------------------------------------------------ CIFAR ResNet
@@ -224,11 +200,11 @@ class WideResNet(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------- MobileNetV2
-def mobilenetv2(
+def cifar_mobilenetv2(
     num_classes: int, in_chans: int = 3, width: float = 1.0, output_stride: int = 8, dropout: float = 0.0
 ) -> nn.Module:
-    """timm's MobileNetV2 with channel multiplier ``width`` (1.0 = ``mobilenetv2_100``, 2.35M parameters at
-    100 classes). ``output_stride=8`` dilates the last stages instead of striding, for 32×32 inputs."""
+    """timm's MobileNetV2 for 32×32 inputs, with channel multiplier ``width`` (1.0 = ``mobilenetv2_100``, 2.35M
+    parameters at 100 classes). ``output_stride=8`` dilates the last stages instead of striding."""
     from timm.models import efficientnet
 
     gen = getattr(efficientnet, "_gen_mobilenet_v2", None)
@@ -293,7 +269,7 @@ def build_net(
             if depth < 1:
                 raise ConfigError("model.net.depth", depth, "≥ 1 hidden layers for arch=mlp", "or null.")
             sizes = (sizes + [sizes[-1]] * depth)[:depth]
-        return MLPNet(math.prod(shape), num_classes, [_scaled(width, h) for h in sizes], dropout)
+        return MLP(math.prod(shape), num_classes, [_scaled(width, h) for h in sizes], dropout)
     if len(shape) != 3:
         raise ConfigError(
             "model.net.input_shape", shape, f"[C, H, W] for arch={arch}", "use arch=mlp for tabular data."
@@ -302,4 +278,4 @@ def build_net(
         return CifarResNet(depth or 20, num_classes, shape[0], _scaled(width, base_width), shortcut)
     if arch == "wrn":
         return WideResNet(depth or 28, widen_factor * width, num_classes, shape[0], dropout)
-    return mobilenetv2(num_classes, shape[0], width, output_stride, dropout)
+    return cifar_mobilenetv2(num_classes, shape[0], width, output_stride, dropout)

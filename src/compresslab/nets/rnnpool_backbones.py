@@ -1,4 +1,4 @@
-"""RNNPool architectures (paper Sec. 4, App. F, Tables 9–10) on timm / torchvision backbones.
+"""RNNPool architectures (paper Sec. 4, App. F, Tables 9–10) on ImageNet-style timm / torchvision backbones.
 
 The recipe of the paper: keep the first convolution, replace the memory-heavy early stack after it with one
 downsampling block of stride 4 (the RNNPoolLayer, or a Table-2 baseline), keep the rest of the network.

@@ -1,4 +1,4 @@
-"""Small networks for CPU-scale experiments. Plain nn.Modules: no Lightning, typed documented arguments.
+"""Small networks for CPU-scale experiments (image ConvNet, tabular MLP). Plain nn.Modules, typed arguments.
 
 Argument names follow timm (``in_chans``, ``num_classes``) so any timm model can stand in for these in a
 config (``model.net._target_: timm.create_model``).
@@ -66,12 +66,17 @@ class ConvNet(nn.Module):
 
 
 class MLP(nn.Module):
-    """Fully connected classifier for tabular data.
+    """Fully connected classifier over the flattened input: (Linear → ReLU → Dropout)* → Linear.
+
+    One class for the former ``compresslab.models.MLP`` and ``compresslab.hpmkd.nets.MLPNet``, which computed
+    the same function with the same initialisation; this keeps MLPNet's layout (``features`` + ``head``, and
+    ``num_features`` for feature-based distillation). State dicts saved by the old ``compresslab.models.MLP``
+    (one ``net`` Sequential) still load: their ``net.*`` keys are renamed on load.
 
     Args:
-        in_features: input features.
+        in_features: flattened input size.
         num_classes: output classes.
-        hidden: widths of the hidden layers.
+        hidden: hidden-layer widths.
         dropout: dropout after each hidden layer.
     """
 
@@ -82,10 +87,19 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         d = in_features
         for h in hidden:
-            layers += [nn.Linear(d, h), nn.ReLU(inplace=True), nn.Dropout(dropout)]
-            d = h
-        layers.append(nn.Linear(d, num_classes))
-        self.net = nn.Sequential(*layers)
+            layers += [nn.Linear(d, int(h)), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+            d = int(h)
+        self.features = nn.Sequential(*layers)
+        self.num_features = d
+        self.head = nn.Linear(d, num_classes)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: object, **kwargs: object) -> None:
+        n_hidden = len(self.features)  # the old single Sequential ended with the head at this index
+        for key in [k for k in state_dict if k.startswith(prefix + "net.")]:
+            index, _, rest = key[len(prefix) + 4 :].partition(".")
+            new = f"head.{rest}" if int(index) == n_hidden else f"features.{index}.{rest}"
+            state_dict[prefix + new] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1))  # [B, num_classes]
+        return self.head(self.features(x.flatten(1)))  # [B, num_classes]

@@ -26,7 +26,7 @@ from torch import nn
 from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
-from compresslab.rnnpool.models import mobilenetv2
+from compresslab.nets.rnnpool_backbones import mobilenetv2
 from compresslab.srnet.masks import pruned_count, target_linears
 from compresslab.tables.common import (
     Run,

@@ -17,7 +17,7 @@ import torch
 
 from compresslab.measure.peak_ram import analytic_peak_ram
 from compresslab.measure.report import count_params
-from compresslab.rnnpool import models
+from compresslab.nets import rnnpool_backbones as backbones
 from compresslab.rnnpool.counts import schedule_madds
 from compresslab.tables.common import (
     Run,
@@ -43,8 +43,8 @@ class Counts:
 
 @cache
 def measure(builder: str, num_classes: int = 10, **kwargs: Any) -> Counts:
-    """Exact counts of ``models.<builder>(**kwargs)`` at 1×3×224×224 (cached per process)."""
-    net = getattr(models, builder)(num_classes=num_classes, **kwargs).eval()
+    """Exact counts of ``backbones.<builder>(**kwargs)`` at 1×3×224×224 (cached per process)."""
+    net = getattr(backbones, builder)(num_classes=num_classes, **kwargs).eval()
     x = torch.zeros(1, 3, 224, 224)
     peak = analytic_peak_ram(net, x)
     madds = schedule_madds(net, x)

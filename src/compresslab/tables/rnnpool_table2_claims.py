@@ -15,8 +15,8 @@ import torch
 
 from compresslab.measure.madds import count_madds
 from compresslab.measure.peak_ram import analytic_peak_ram
+from compresslab.nets import rnnpool_backbones as backbones
 from compresslab.paper_values import TABLE2_ROWS
-from compresslab.rnnpool import models
 from compresslab.tables.common import (
     Run,
     RunSource,
@@ -74,7 +74,7 @@ WITHIN_PP = 1.0  # "RNNPool model within 1 pp of the base"
 @cache
 def reduced_counts(downsample: str, last_layer_rnnpool: bool, size: int = 48) -> tuple[float, float]:
     """(MAdds in millions, analytic peak RAM in KiB) of the reduced Table-2 model of a row at ``size``², batch 1."""
-    net = models.mobilenetv2(
+    net = backbones.mobilenetv2(
         downsample=downsample, last_layer_rnnpool=last_layer_rnnpool, **REDUCED_KW
     ).eval()
     x = torch.zeros(1, REDUCED_INPUT[1], size, size)
