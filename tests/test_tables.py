@@ -179,6 +179,12 @@ def test_debug_runs_are_skipped_and_records_keep_real_runs_when_logs_are_gone(tm
         table_main(["learngene_ict", "--quiet", "--log-dir", str(logs), "--results-dir", str(results)]) == 0
     )
     assert _ict_cell(results) == "80.0 ± 14.1 (n=2)"
+    # --overwrite counts the log dir's runs only, and rewrites the records from them (table and records agree)
+    args = ["learngene_ict", "--quiet", "--log-dir", str(logs), "--results-dir", str(results), "--overwrite"]
+    assert table_main(args) == 0
+    assert _ict_cell(results) == "70.0 ± 0.0 (n=1)"
+    records = json.loads((results / "learngene_ict.runs.json").read_text())["runs"]
+    assert [(r["run"], r["metrics"]["test/acc"]) for r in records] == [("rerun2", 0.70)]
 
 
 def test_cells_without_runs_keep_their_committed_value_and_say_so(tmp_path):

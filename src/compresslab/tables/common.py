@@ -229,6 +229,9 @@ class RunSource:
 
     log_dir: Path
     results_dir: Path | None = None
+    #: false (``compresslab-table --overwrite``): count only the runs under ``log_dir``; the records are still
+    #: rewritten from them, so a table and its ``.runs.json`` never disagree
+    read_records: bool = True
     counted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     #: the paper.tables read since the caller last cleared it (one table's build)
@@ -246,7 +249,7 @@ class RunSource:
         self.read.add(table)
         records = [run_record(r, self.log_dir) for r in real]
         path = self.records_path(table)
-        if path is not None and path.exists():
+        if path is not None and self.read_records and path.exists():
             present = {record_identity(rec) for rec in records}  # a run under log_dir supersedes its record
             records += [
                 rec for rec in json.loads(path.read_text())["runs"] if record_identity(rec) not in present
