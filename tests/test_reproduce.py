@@ -16,7 +16,7 @@ import pytest
 from lightning.pytorch import Callback
 
 from compresslab.reproduce import cli
-from compresslab.reproduce.identity import LAST_CKPT, LAUNCH_FILE, config_hash
+from compresslab.reproduce.identity import LAST_CKPT, LAUNCH_FILE, config_hash, config_identity
 from compresslab.reproduce.plan import expand, load_plan, select_stages, slug
 from compresslab.reproduce.runs import plan_runs, settings_for
 from compresslab.utils.errors import ConfigError
@@ -85,6 +85,17 @@ def test_identity_ignores_paths_and_logging_but_not_training_keys():
     }
     assert config_hash(base) == config_hash(moved)
     assert config_hash(base) != config_hash({**base, "trainer": {**base["trainer"], "max_epochs": 4}})
+
+
+def test_a_target_that_moved_behind_an_alias_keeps_its_runs_identity():
+    """Runs written before compresslab.models.ConvNet moved to compresslab.nets.small stay done, not conflicts."""
+    old = {"trainer": {"max_epochs": 3}, "model": {"net": {"_target_": "compresslab.models.ConvNet", "width": 8}}}
+    new = {"trainer": {"max_epochs": 3}, "model": {"net": {"_target_": "compresslab.nets.small.ConvNet", "width": 8}}}
+    other = {"trainer": {"max_epochs": 3}, "model": {"net": {"_target_": "compresslab.nets.small.MLP", "width": 8}}}
+    gone = {"trainer": {"max_epochs": 3}, "model": {"net": {"_target_": "compresslab.removed.Net", "width": 8}}}
+    assert config_hash(old) == config_hash(new)
+    assert config_hash(new) != config_hash(other)
+    assert config_identity(gone)["model"]["net"]["_target_"] == "compresslab.removed.Net"
 
 
 def test_unknown_plan_and_variable_name_the_fix(tmp_path: Path):

@@ -4,12 +4,14 @@ Two configs are the same run when they agree on everything that changes what is 
 where files go (``paths``, ``hydra``), how the run was launched or resumed (``ckpt_path``), and what is only shown
 or logged (``extras``, ``logger``, ``tags``, progress bar, model summary). Paths inside the remaining values
 (``model.net.run_dir``, ``trainer.default_root_dir`` …) are written relative to the config's own run, log, data
-and root dirs, so a log dir that moved keeps its identities.
+and root dirs, so a log dir that moved keeps its identities. A ``_target_`` is written as the dotted path where
+its object is defined, so a class that moved (its old path kept as a re-export alias) keeps its runs' identities.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -63,6 +65,31 @@ def _relativise(value: Any, subs: list[tuple[str, str]]) -> Any:
     return value
 
 
+@functools.cache
+def canonical_target(target: str) -> str:
+    """Where the object a ``_target_`` names is defined (``compresslab.models.ConvNet`` ->
+    ``compresslab.nets.small.ConvNet``); ``target`` itself when it does not import (a run of removed code)."""
+    from hydra.utils import get_object
+
+    try:
+        obj = get_object(target)
+    except Exception:  # noqa: BLE001 - any import failure leaves the name as written
+        return target
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return f"{module}.{qualname}" if isinstance(module, str) and isinstance(qualname, str) else target
+
+
+def _canonical_targets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: canonical_target(v) if k == "_target_" and isinstance(v, str) else _canonical_targets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_canonical_targets(v) for v in value]
+    return value
+
+
 def config_identity(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` (a resolved run config, as in ``metrics.json["config"]``) without volatile keys, with its own
     paths replaced by placeholders."""
@@ -74,7 +101,7 @@ def config_identity(config: Mapping[str, Any]) -> dict[str, Any]:
     out = json.loads(json.dumps(config, default=str))  # a deep, plain copy
     for key in VOLATILE_KEYS:
         _drop(out, key)
-    return _relativise(out, subs)
+    return _canonical_targets(_relativise(out, subs))
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
