@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import timm
@@ -136,3 +138,12 @@ def test_measure_cli_prints_json_last_line():
     assert last["params"]["total"] == pytest.approx(2.24e6, rel=0.01)
     assert last["peak_ram_mib"] == pytest.approx(2.297, abs=1e-3)
     assert "MAdds" in proc.stdout  # the table
+
+
+def test_compresslab_train_starts_without_importing_timm():
+    """The peak-RAM rules of timm's blocks are registered on first use: a run that builds no timm model does not
+    pay timm's import (~1 s per process)."""
+    code = "import sys, compresslab.train; print([m for m in sys.modules if m.split('.')[0] == 'timm'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -19,6 +19,7 @@ Rules are looked up by module class; :func:`register_peak_ram_rule` adds classes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -67,39 +68,40 @@ def _inception_rule(module: nn.Module, n_in: int, n_out: int) -> int:
     return n_in + spatial * sum(sorted(widths)[:3])
 
 
+@functools.cache
 def _register_defaults() -> None:
-    """Known block classes of timm and torchvision."""
+    """Known block classes of timm and torchvision, registered on first use (importing timm costs ~1 s, which
+    every ``compresslab-train`` start would pay); a rule registered before for the same class is kept."""
+
     try:
         from timm.models import _efficientnet_blocks as eb
         from timm.models import resnet as timm_resnet
 
         for cls in (eb.InvertedResidual, eb.DepthwiseSeparableConv, eb.EdgeResidual):
-            register_peak_ram_rule(cls, "mbconv")
+            _RULES.setdefault(cls, "mbconv")
         for cls in (timm_resnet.BasicBlock, timm_resnet.Bottleneck):
-            register_peak_ram_rule(cls, "residual")
+            _RULES.setdefault(cls, "residual")
     except ImportError:  # pragma: no cover - timm is a dependency
         pass
     try:
         from timm.models import densenet as timm_densenet
 
-        register_peak_ram_rule(timm_densenet.DenseBlock, "dense")
+        _RULES.setdefault(timm_densenet.DenseBlock, "dense")
     except (ImportError, AttributeError):  # pragma: no cover
         pass
     from torchvision.models import densenet, mobilenetv2, resnet
     from torchvision.models.googlenet import Inception
 
-    register_peak_ram_rule(Inception, _inception_rule)
+    _RULES.setdefault(Inception, _inception_rule)
 
-    register_peak_ram_rule(mobilenetv2.InvertedResidual, "mbconv")
-    register_peak_ram_rule(resnet.BasicBlock, "residual")
-    register_peak_ram_rule(resnet.Bottleneck, "residual")
-    register_peak_ram_rule(densenet._DenseBlock, "dense")
-
-
-_register_defaults()
+    _RULES.setdefault(mobilenetv2.InvertedResidual, "mbconv")
+    _RULES.setdefault(resnet.BasicBlock, "residual")
+    _RULES.setdefault(resnet.Bottleneck, "residual")
+    _RULES.setdefault(densenet._DenseBlock, "dense")
 
 
 def _rule_for(module: nn.Module) -> Rule | None:
+    _register_defaults()
     for cls in type(module).__mro__:
         if cls in _RULES:
             return _RULES[cls]
