@@ -11,7 +11,7 @@ import pytest
 from compresslab.tables import TABLES, cli
 from compresslab.tables.cli import main as table_main
 from compresslab.tables.cli import write_index
-from compresslab.tables.common import Table, cell_kind, keep_committed, parse_cell_counts
+from compresslab.tables.common import RunSource, Table, cell_kind, keep_committed, parse_cell_counts
 from compresslab.tables.verdict import Claim, against, paired, parse_claims, ratio, t_interval
 from compresslab.tables.verdict import markdown as verdict_markdown
 from compresslab.utils.hydra_app import PROJECT_ROOT
@@ -185,6 +185,34 @@ def test_debug_runs_are_skipped_and_records_keep_real_runs_when_logs_are_gone(tm
     assert _ict_cell(results) == "70.0 ± 0.0 (n=1)"
     records = json.loads((results / "learngene_ict.runs.json").read_text())["runs"]
     assert [(r["run"], r["metrics"]["test/acc"]) for r in records] == [("rerun2", 0.70)]
+
+
+def test_overwriting_one_table_keeps_the_records_of_another_table_it_reads(tmp_path):
+    """cross_methods reads rnnpool_table2's runs as reference rows: ``compresslab-table cross_methods --overwrite``
+    recounts cross_methods from the logs only, but rnnpool_table2's committed records (5 seeds) stay counted and
+    are rewritten as their union with the logs (seed 1 rerun: superseded, not added), never cut to the logs' runs."""
+    logs, results = tmp_path / "logs", tmp_path / "results"
+    for seed in (1, 2, 3, 4, 5):  # rnnpool_table2's committed records
+        _run(
+            logs, f"t2_{seed}", seed, 0.60 + seed / 100, paper={"table": "rnnpool_table2", "scale": "reduced"}
+        )
+    _run(logs, "cross_old", 1, 0.50, paper={"table": "cross_methods", "scale": "reduced"})
+    first = RunSource(logs, results)
+    assert len(first.runs("rnnpool_table2")) == 5 and len(first.runs("cross_methods")) == 1
+    first.write_records()
+    shutil.rmtree(logs)
+    _run(logs, "t2_rerun1", 1, 0.70, paper={"table": "rnnpool_table2", "scale": "reduced"})
+    _run(logs, "cross_new", 2, 0.40, paper={"table": "cross_methods", "scale": "reduced"})
+    source = RunSource(logs, results, overwrite=frozenset({"cross_methods"}))
+    t2 = sorted((r.get("seed"), r.metric("test/acc")) for r in source.runs("rnnpool_table2"))
+    assert t2 == [(1, 0.70), (2, 0.62), (3, 0.63), (4, 0.64), (5, 0.65)]
+    assert [(r.get("seed"), r.metric("test/acc")) for r in source.runs("cross_methods")] == [(2, 0.40)]
+    source.write_records()
+    written = json.loads((results / "rnnpool_table2.runs.json").read_text())["runs"]
+    assert sorted((r["config"]["seed"], r["metrics"]["test/acc"]) for r in written) == t2
+    # 'all --overwrite' drops every paper.table's records
+    everything = RunSource(logs, results, overwrite=frozenset({"*"}))
+    assert [r.get("seed") for r in everything.runs("rnnpool_table2")] == [1]
 
 
 def test_cells_without_runs_keep_their_committed_value_and_say_so(tmp_path):

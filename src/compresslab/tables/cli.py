@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="count only the runs under --log-dir: committed run records and cells are not kept (the records "
-        "are rewritten from those runs), and a table with fewer trained cells than its committed file is written "
-        "anyway",
+        help="count only the runs under --log-dir for the named tables: their committed run records and cells "
+        "are not kept (the records are rewritten from those runs; other tables' records a table reads are kept), "
+        "and a table with fewer trained cells than its committed file is written anyway",
     )
     parser.add_argument(
         "--wandb",
@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     results_dir = Path(args.results_dir)
-    source = RunSource(Path(args.log_dir), results_dir, read_records=not args.overwrite)
+    # --overwrite drops the records of the named tables only; 'all --overwrite' those of every paper.table
+    overwrite = frozenset(["*"] if args.tables == ["all"] else names) if args.overwrite else frozenset()
+    source = RunSource(Path(args.log_dir), results_dir, overwrite=overwrite)
     written, refused = {}, []
     for name in names:
         source.read.clear()

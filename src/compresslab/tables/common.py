@@ -229,9 +229,11 @@ class RunSource:
 
     log_dir: Path
     results_dir: Path | None = None
-    #: false (``compresslab-table --overwrite``): count only the runs under ``log_dir``; the records are still
-    #: rewritten from them, so a table and its ``.runs.json`` never disagree
-    read_records: bool = True
+    #: the paper.tables counted from the runs under ``log_dir`` only (``compresslab-table <name> --overwrite``;
+    #: ``"*"``: every paper.table): their records are not read but rewritten from those runs, so a table and its
+    #: ``.runs.json`` never disagree. Any other paper.table a table reads (a reference row of another table's
+    #: runs) always counts its records too, so rebuilding one table never drops another table's runs.
+    overwrite: frozenset[str] = frozenset()
     counted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     #: the paper.tables read since the caller last cleared it (one table's build)
@@ -249,7 +251,7 @@ class RunSource:
         self.read.add(table)
         records = [run_record(r, self.log_dir) for r in real]
         path = self.records_path(table)
-        if path is not None and self.read_records and path.exists():
+        if path is not None and not {"*", table} & self.overwrite and path.exists():
             present = {record_identity(rec) for rec in records}  # a run under log_dir supersedes its record
             records += [
                 rec for rec in json.loads(path.read_text())["runs"] if record_identity(rec) not in present
