@@ -37,7 +37,6 @@ LONGEST = (
     "tests/test_reproduce.py::test_killed_reproduction",
     "tests/test_learngene.py::test_ict_phase_under_ddp",
     "tests/test_default_run.py",
-    "tests/test_learngene.py::test_ict_chain_recompose_cli",
     "tests/test_ddp.py",
 )
 

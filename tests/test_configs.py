@@ -160,7 +160,7 @@ def test_schema_classes_unused_keys_are_rejected():
 RUN_DIR_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir")
 #: experiments whose folder the rule in conf/hydra/default.yaml cannot express (each says why in its file);
 #: learngene/reduced_teacher: one teacher for all seeds, so no seed folder
-HAND_WRITTEN_DIRS = {"learngene/reduced_teacher": ["hydra.run.dir"]}
+HAND_WRITTEN_DIRS = {"learngene/reduced_teacher": ["hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir"]}
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +225,7 @@ def test_experiments_set_no_run_dir_the_rule_gives(composed):
         ("srnet/full/mnli_finetune", 3, "/logs/srnet_full/mnli/finetune_ce/seed3", "/logs/srnet_full/mnli", "finetune_ce/seed3"),
         ("hpmkd/digits_teacher", 0, "/logs/hpmkd/teachers/digits8/seed0", "/logs/hpmkd/teachers", "digits8/seed0"),
         ("learngene/reduced_ict_phase2", 2, "/logs/learngene_reduced/ict_chebyshev/seed2/phase2", "/logs/learngene_reduced", "ict_chebyshev/seed2/phase2"),
-        ("learngene/reduced_teacher", 5, "/logs/learngene_reduced/teacher", "/logs/learngene_reduced_teacher/multiruns/<id>", "3"),
+        ("learngene/reduced_teacher", 5, "/logs/learngene_reduced/teacher", "/logs/learngene_reduced", "teacher"),
         ("hpmkd/digits", 1, "/logs/hpmkd_digits/runs/<id>", "/logs/hpmkd_digits/multiruns/<id>", "3"),
         ("", 1, "/logs/train/runs/<id>", "/logs/train/multiruns/<id>", "3"),
     ],

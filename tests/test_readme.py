@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from compresslab.utils.hydra_app import PROJECT_ROOT
+from tests.helpers.learngene import check_ict_chain_and_export
 
 README = PROJECT_ROOT / "README.md"
 
@@ -105,8 +106,10 @@ def test_readme_first_hour_commands_run_as_written(tmp_path: Path):
     assert len(ran) >= 10, ran
     # the chain really chained: the fine-tuning recomposed from the ICT run the README names
     assert (tmp_path / "vit_4L_2LG.pt").is_file()
-    phase4 = logs / "learngene_reduced" / "ict_chebyshev" / "seed1" / "phase4" / "metrics.json"
-    assert phase4.is_file()
+    chain = logs / "learngene_reduced" / "ict_chebyshev" / "seed1"
+    assert (chain / "phase4" / "metrics.json").is_file()
+    # ... through the real trainer: frozen genes bit-identical, recomposition as a module and as a timm checkpoint
+    check_ict_chain_and_export(chain, tmp_path / "recomposed")
     assert list((logs / "learngene_reduced_finetune" / "runs").glob("*/metrics.json"))
     # ... and the debug run of the first block went under logs/debug, where tables never look
     assert list((logs / "debug").rglob("metrics.json"))
