@@ -104,7 +104,7 @@ def heatmap_table(log_dir: str | Path) -> Table:
     table.notes += [
         REDUCED_DATA,
         "Each cell: recompose a ViT of L blocks from the first k learngenes of the ICT chain (Eq. 9, x = (l-1)/L), "
-        "new 5-class head, fine-tune 8 epochs on digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). Beside it: "
+        "new 5-class head, fine-tune 50 epochs on digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). Beside it: "
         "learngene_subnets (the same recompositions with no fine-tuning) and learngene_const (w/ const vs these w/o "
         "const cells).",
     ]
