@@ -140,7 +140,9 @@ def time_recalibration(args: argparse.Namespace, dev: torch.device, sync) -> tup
     for _ in range(args.recal_repeats):
         adam_like_update()
         full_t.append(_timed(full, sync))
-    print(f"warm re-calibration: {hits} of {args.recal_repeats * len(masks)} matrix updates found the boundary in the band")
+    print(
+        f"warm re-calibration: {hits} of {args.recal_repeats * len(masks)} matrix updates found the boundary in the band"
+    )
     return statistics.median(warm_t), statistics.median(full_t), n_masked
 
 
