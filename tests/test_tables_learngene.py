@@ -154,7 +154,11 @@ def test_init_table_has_pre_fin_between_learngene_and_random(logs):
     assert cell["Δ pp"] == "31.0 ± 0.0 (n=5)" and cell[lg.DELTA_LG_PREFIN] == "16.0 ± 0.0 (n=5)"
     assert cell[lg.DELTA_PREFIN_RANDOM] == "15.0 ± 0.0 (n=5)"
     assert table.cell_counts() == {"exact": 0, "trained": 21, "missing": 0, "paper": 0}
-    assert {v.label for v in table.verdicts} == {"holds"} and len(table.verdicts) == 1 + 9
+    # the std precondition, a headroom precondition per depth (random init ≤ 90 %: here 55 %), then 3 claims per depth
+    assert {v.label for v in table.verdicts} == {"holds"} and len(table.verdicts) == 1 + 3 + 9
+    headroom = [v for v in table.verdicts if v.claim.text.startswith("Precondition (headroom)")]
+    assert [v.claim.text[-5:] for v in headroom] == ["(L=2)", "(L=4)", "(L=6)"]
+    assert headroom[1].mean == pytest.approx(55.0)
     texts = [v.claim.text for v in table.verdicts]
     assert "Learngene initialisation > random initialisation at an equal fine-tuning budget (L=4)" in texts
     assert any(t.startswith("Learngene initialisation > Pre-Fin") for t in texts)
