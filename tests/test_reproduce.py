@@ -89,22 +89,12 @@ def test_identity_ignores_paths_and_logging_but_not_training_keys():
 
 def test_a_target_that_moved_behind_an_alias_keeps_its_runs_identity():
     """Runs written before compresslab.models.ConvNet moved to compresslab.nets.small stay done, not conflicts."""
-    old = {
-        "trainer": {"max_epochs": 3},
-        "model": {"net": {"_target_": "compresslab.models.ConvNet", "width": 8}},
-    }
-    new = {
-        "trainer": {"max_epochs": 3},
-        "model": {"net": {"_target_": "compresslab.nets.small.ConvNet", "width": 8}},
-    }
-    other = {
-        "trainer": {"max_epochs": 3},
-        "model": {"net": {"_target_": "compresslab.nets.small.MLP", "width": 8}},
-    }
-    gone = {
-        "trainer": {"max_epochs": 3},
-        "model": {"net": {"_target_": "compresslab.removed.Net", "width": 8}},
-    }
+
+    def cfg(target: str) -> dict:
+        return {"trainer": {"max_epochs": 3}, "model": {"net": {"_target_": target, "width": 8}}}
+
+    old, new = cfg("compresslab.models.ConvNet"), cfg("compresslab.nets.small.ConvNet")
+    other, gone = cfg("compresslab.nets.small.MLP"), cfg("compresslab.removed.Net")
     assert config_hash(old) == config_hash(new)
     assert config_hash(new) != config_hash(other)
     assert config_identity(gone)["model"]["net"]["_target_"] == "compresslab.removed.Net"
