@@ -36,7 +36,6 @@ LONGEST = (
     "tests/test_readme.py::test_readme_first_hour",
     "tests/test_reproduce.py::test_killed_reproduction",
     "tests/test_learngene.py::test_ict_phase_under_ddp",
-    "tests/test_default_run.py",
     "tests/test_ddp.py",
 )
 

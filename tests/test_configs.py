@@ -9,6 +9,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigKeyError, ValidationError
@@ -47,9 +48,42 @@ def test_every_trainer_config_validates(train_cfg, trainer):
     validate(train_cfg([f"trainer={trainer}"]))
 
 
+class Composed(dict):
+    """Experiment name → its config composed as the CLI would (Hydra's node included, logs under /logs); the plain
+    config under the key ''. Each is composed on first use (``everything()``: all of them), so a test that reads
+    two experiments does not pay for the hundred others on its xdist worker."""
+
+    def __missing__(self, experiment: str) -> DictConfig:
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
+            cfg = compose(
+                "train",
+                [*([f"experiment={experiment}"] if experiment else []), "paths.log_dir=/logs"],
+                return_hydra_config=True,
+            )
+        GlobalHydra.instance().clear()
+        with open_dict(cfg):
+            cfg.hydra.job.num = 3  # what the fourth job of a multirun gets
+        self[experiment] = cfg
+        return cfg
+
+    def everything(self) -> dict[str, DictConfig]:
+        return {e: self[e] for e in ["", *EXPERIMENTS]}
+
+
+@pytest.fixture(scope="module")
+def composed() -> Composed:
+    return Composed()
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_every_experiment_composes(train_cfg, experiment):
-    validate(train_cfg([f"experiment={experiment}"]))
+def test_every_experiment_composes(composed, experiment, tmp_path: Path):
+    cfg = composed[experiment].copy()  # the composition the run-dir tests below read too (one per worker)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg.hydra
+        cfg.paths.output_dir = cfg.paths.work_dir = str(tmp_path)  # what the CLI sets at launch
+    validate(cfg)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -163,27 +197,6 @@ RUN_DIR_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir")
 HAND_WRITTEN_DIRS = {"learngene/reduced_teacher": ["hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir"]}
 
 
-@pytest.fixture(scope="module")
-def composed() -> dict[str, DictConfig]:
-    """Every experiment composed as the CLI would (Hydra's node included, logs under /logs), plus the plain
-    config under the key ''."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=prepare_hydra(), version_base="1.3"):
-        out = {
-            e: compose(
-                "train",
-                [*([f"experiment={e}"] if e else []), "paths.log_dir=/logs"],
-                return_hydra_config=True,
-            )
-            for e in ["", *EXPERIMENTS]
-        }
-    GlobalHydra.instance().clear()
-    for cfg in out.values():
-        with open_dict(cfg):
-            cfg.hydra.job.num = 3  # what the fourth job of a multirun gets
-    return out
-
-
 def _dir(cfg: DictConfig, key: str, **values) -> str:
     """``key`` resolved with top-level ``values`` set first (``seed=3``) on a copy of ``cfg``."""
     cfg = cfg.copy()
@@ -203,7 +216,7 @@ def test_experiments_set_no_run_dir_the_rule_gives(composed):
     where the rule cannot express it, and then it differs from what the rule gives."""
     raw_rule = {key: _raw(composed[""], key) for key in RUN_DIR_KEYS}
     hand_written: dict[str, list[str]] = {}
-    for name, cfg in composed.items():
+    for name, cfg in composed.everything().items():
         for key in RUN_DIR_KEYS:
             if _raw(cfg, key) == raw_rule[key]:
                 continue
@@ -239,7 +252,7 @@ def test_run_dirs_are_where_later_stages_look(composed, experiment, seed, run_di
 def test_paper_blocks_name_only_what_the_paper_config_does_not(composed):
     """The shared part of ``paper`` (name, scale, usual table) comes from conf/paper/<choice>.yaml; an experiment
     file states only its own row (and table or scale where they differ)."""
-    for name, cfg in composed.items():
+    for name, cfg in composed.everything().items():
         if not cfg.paper.name:
             continue
         choice = cfg.hydra.runtime.choices.get("paper")

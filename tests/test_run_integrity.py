@@ -264,6 +264,29 @@ def test_empty_training_split_fails_naming_it():
         dm.check_train_split(world_size=1)
 
 
+class _CountingLoads(_EmptyTrain):
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.loads = 0
+
+    def load(self) -> Splits:
+        self.loads += 1
+        x, y = torch.zeros(4, 3), torch.zeros(4, dtype=torch.long)
+        return Splits(train=TensorDataset(x, y), val={"val": TensorDataset(x, y)})
+
+
+@pytest.mark.parametrize(("world_size", "loads"), [(1, 1), (2, 2)])
+def test_the_train_split_check_loads_the_data_once_in_one_process(world_size: int, loads: int):
+    """One process keeps the splits the check read for ``fit``; DDP leaves them for the ranks to load."""
+    source = _CountingLoads()
+    dm = DataModule(source, num_classes=2, input_shape=[3], batch_size=2)
+    dm.check_train_split(world_size=world_size)
+    dm.setup("fit")
+    assert len(dm.train_dataloader().dataset) == 4
+    assert source.loads == loads
+
+
 # ------------------------------------------------------------------------------------- eval and the SOM
 
 

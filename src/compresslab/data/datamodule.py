@@ -173,13 +173,15 @@ class DataModule(LightningDataModule):
 
     def check_train_split(self, world_size: int | None = None) -> None:
         """Fail before any work when training would run no optimizer step: an empty training split, or (with
-        ``drop_last``) one smaller than a global batch. Reads the splits, then leaves the DataModule as it found
-        it (loaded or not), so spawned DDP ranks load their own data exactly as without the check."""
+        ``drop_last``) one smaller than a global batch. Reads the splits; a single-process run keeps them for
+        ``fit`` (loading is seeded by the dataset's own split seed, never the global RNG, so nothing else changes),
+        a multi-process one leaves the DataModule as it found it, so spawned DDP ranks load their own data exactly
+        as without the check."""
         world_size = world_size or self.world_size
         per_device = self.per_device_batch_size(world_size)
         loaded_before = self.splits is not None
         size = len(self.loaded_splits().train)
-        if not loaded_before:
+        if not loaded_before and world_size > 1:
             self.splits = None
         name = self.dataset.name
         if size == 0:
