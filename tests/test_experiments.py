@@ -110,14 +110,17 @@ def common_overrides(logs: Path, data: Path) -> list[str]:
     ]
 
 
-def run_smokes(logs: Path) -> dict[str, str]:
-    """Step 1: every reproduce script's ``--smoke``, all into ``logs``; their standard outputs by script."""
+def run_smokes(logs: Path, tiny_bert: Path) -> dict[str, str]:
+    """Step 1: every reproduce script's ``--smoke``, all into ``logs``; their standard outputs by script. SRNet's
+    smoke runs on a 2-layer BERT with MiniLM's tokenizer: its 18 runs check the plan and the tables, and MiniLM
+    itself trains in step 2 (the full-scale SRNet predecessors) and in tests/test_srnet*.py."""
     env = {**os.environ, "SMOKE_LOG_DIR": str(logs), "OMP_NUM_THREADS": "1"}
+    extra = {"reproduce_srnet": [f"model.net.pretrained={tiny_bert}"]}
     out = {}
     for script in SCRIPTS:
         start, cpu = time.monotonic(), child_cpu_s()
         proc = subprocess.run(
-            ["bash", str(script), "--smoke", "--jobs", "2"],
+            ["bash", str(script), "--smoke", "--jobs", "2", *extra.get(script.stem, [])],
             cwd=PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -214,7 +217,7 @@ def fast_dev_run_every_experiment(common: list[str], out: Path, skip: set[str]) 
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
-def test_every_experiment_and_reproduce_script_runs(tmp_path: Path):
+def test_every_experiment_and_reproduce_script_runs(tmp_path: Path, tiny_dir: Path):
     clock, cpu = time.monotonic(), child_cpu_s()
 
     def lap(step: str) -> None:  # shown with -s, or in the report of a failure
@@ -224,7 +227,7 @@ def test_every_experiment_and_reproduce_script_runs(tmp_path: Path):
 
     logs, data = tmp_path / "logs", write_fixture_data(tmp_path / "data")
     smoke_logs = Path(redirected_log_dir(logs))
-    check_smoke_outputs(run_smokes(smoke_logs), smoke_logs)
+    check_smoke_outputs(run_smokes(smoke_logs, tiny_dir), smoke_logs)
     smoked = smoke_experiments(smoke_logs)  # before step 2, which writes its (debug) runs there too
     assert smoked, "the smokes ran no experiment file"
     lap("step 1 (smokes)")

@@ -444,7 +444,11 @@ def test_heatmap_png_from_runs(tmp_path):
 @pytest.mark.slow
 def test_ict_phase_under_ddp_equals_single_process(tmp_path):
     """2-process DDP (CPU, gloo) of a distilled learngene phase equals one process with the same global batch."""
-    common = [f"paths.log_dir={tmp_path}", *QUIET_CLI, "trainer.max_epochs=2", "data.batch_size=64"]
+    # 2 epochs of 4 steps (a debug run: the teacher and its lookup live under <log_dir>/debug)
+    common = [
+        f"paths.log_dir={tmp_path}", *QUIET_CLI, "trainer.max_epochs=2", "trainer.limit_train_batches=4",
+        "data.batch_size=64",
+    ]  # fmt: skip
     run_cli("train", "experiment=learngene/reduced_teacher", *common)
     metrics = {}
     for name, trainer in (("single", "default"), ("ddp", "ddp_cpu")):
