@@ -16,8 +16,8 @@ One slow test, in three steps that share one log dir:
    real-format fixture data, the underscore-prefixed partials excluded (the list comes from ``conf/experiment/**``:
    Hydra's ``glob(*)`` sees one folder level, and the experiments live in per-paper folders). The full-scale
    learngene ViTs run as one more multirun with a CPU-sized width (a DeiT-B step with a RegNetY-16GF teacher is
-   minutes on 2 cores); all the others run as written, with ``trainer=cpu``, a batch of 2 and the packaged MiniLM
-   standing in for ``bert-base-uncased``.
+   minutes on 2 cores); all the others run as written, with ``trainer=cpu``, a batch of 2 and a 2-layer BERT
+   with MiniLM's tokenizer standing in for ``bert-base-uncased`` (the SRNet smoke of step 1 uses one too).
 
 An experiment file that a smoke already ran to its ``metrics.json`` (a real two-step run: every reduced-scale
 experiment of a plan) is not run again in step 3. The test then checks that every experiment file ran: in a smoke,
@@ -27,6 +27,7 @@ or exactly once in step 3 (never both), each writing its ``metrics.json``.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import resource
 import subprocess
@@ -82,10 +83,26 @@ def write_fixture_data(root: Path) -> Path:
     fever = write_fever(root / "fever")
     write_symm(fever / "sym1", 1)
     write_symm(fever / "sym2", 2)
-    os.symlink(
-        minilm_path(), root / "bert-base-uncased"
-    )  # a BERT checkpoint dir in the place the configs name
+    write_tiny_bert(root / "bert-base-uncased")  # a BERT checkpoint dir in the place the configs name
     return root
+
+
+def write_tiny_bert(path: Path) -> Path:
+    """A 2-layer BERT checkpoint directory with MiniLM's tokenizer and the full-scale configs' 128 positions: the
+    stand-in for ``bert-base-uncased`` (the packaged MiniLM itself trains in tests/test_precision.py, in bf16, and
+    evaluates in the eval-only and measure tests)."""
+    from compresslab.data.nlu import load_tokenizer
+    from tests.helpers.srnet import tiny_bert
+
+    tok = load_tokenizer(str(minilm_path()))
+    tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size, max_positions=128).bert.save_pretrained(path)
+    tok.save_pretrained(path)
+    # a pre-trained encoder names no labels: each task's head sets its own (MNLI 3, QQP 2)
+    config = json.loads((path / "config.json").read_text())
+    for key in ("id2label", "label2id"):
+        config.pop(key, None)
+    (path / "config.json").write_text(json.dumps(config))
+    return path
 
 
 def child_cpu_s() -> float:
@@ -112,8 +129,8 @@ def common_overrides(logs: Path, data: Path) -> list[str]:
 
 def run_smokes(logs: Path, tiny_bert: Path) -> dict[str, str]:
     """Step 1: every reproduce script's ``--smoke``, all into ``logs``; their standard outputs by script. SRNet's
-    smoke runs on a 2-layer BERT with MiniLM's tokenizer: its 18 runs check the plan and the tables, and MiniLM
-    itself trains in step 2 (the full-scale SRNet predecessors) and in tests/test_srnet*.py."""
+    smoke runs on a 2-layer BERT with MiniLM's tokenizer (its 18 runs check the plan and the tables; see
+    :func:`write_tiny_bert` for where MiniLM itself runs)."""
     env = {**os.environ, "SMOKE_LOG_DIR": str(logs), "OMP_NUM_THREADS": "1"}
     extra = {"reproduce_srnet": [f"model.net.pretrained={tiny_bert}"]}
     out = {}

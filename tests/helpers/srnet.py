@@ -10,7 +10,14 @@ from transformers import BertConfig, BertForSequenceClassification
 from tests.helpers.compose import FAST, compose_cfg
 
 
-def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 50, seed: int = 0):
+def tiny_bert(
+    hidden: int = 16,
+    layers: int = 2,
+    labels: int = 3,
+    vocab: int = 50,
+    seed: int = 0,
+    max_positions: int = 40,
+):
     torch.manual_seed(seed)
     cfg = BertConfig(
         vocab_size=vocab,
@@ -18,7 +25,7 @@ def tiny_bert(hidden: int = 16, layers: int = 2, labels: int = 3, vocab: int = 5
         num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=2 * hidden,
-        max_position_embeddings=40,
+        max_position_embeddings=max_positions,
         num_labels=labels,
     )
     return BertForSequenceClassification(cfg).eval()
