@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RNNPool Table 2, reduced (MobileNetV2 family, every downsampling row × 3 seeds): 24 runs, ~35 min on 2 CPU cores.
+# RNNPool Table 2, reduced: 224² (8 rows × 5 seeds, one GPU) and the 48² block (8 rows × 5 seeds, ~70 min on 2 CPU cores).
 # A thin wrapper around `compresslab-reproduce rnnpool_table2` (stages: src/compresslab/reproduce/papers/rnnpool_table2.yaml): runs what the
 # tables are missing, skips finished runs, resumes interrupted ones from last.ckpt, then writes the tables.
 #   bash scripts/reproduce_rnnpool_table2.sh                # everything missing, then the tables

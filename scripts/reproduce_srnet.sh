@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SRNet tables, reduced (task check, fig 2 sparsity sweep, Table 5 inits, paradigms b/c; seeds 1-3): ~3 CPU-hours per seed.
+# SRNet tables, reduced (task check, fig 2 sparsity sweep, Table 5 inits, paradigms b/c; seeds 1-3): ~1.5 CPU-hours per seed.
 # A thin wrapper around `compresslab-reproduce srnet` (stages: src/compresslab/reproduce/papers/srnet.yaml): runs what the
 # tables are missing, skips finished runs, resumes interrupted ones from last.ckpt, then writes the tables.
 #   bash scripts/reproduce_srnet.sh                # everything missing, then the tables
