@@ -392,10 +392,19 @@ def test_imp_module_reaches_the_target_sparsity_by_rounds(tiny_dir, tmp_path):
 
 
 # ================================================================================================ tables
-def _fake_run(root: Path, name: str, table: str, row: str, metrics: dict, model: dict | None = None) -> None:
+def _fake_run(
+    root: Path,
+    name: str,
+    table: str,
+    row: str,
+    metrics: dict,
+    model: dict | None = None,
+    seed: int | None = None,
+) -> None:
     run = root / name
     run.mkdir(parents=True)
     cfg = {
+        **({} if seed is None else {"seed": seed}),
         "paper": {"table": table, "row": row, "scale": "reduced"},
         "data": {"dataset": {"_target_": "compresslab.data.nlu.SyntheticNLI"}},
         "model": model or {},
@@ -455,6 +464,23 @@ def test_tables_name_missing_commands_and_check_the_direction(tmp_path):
     )
     par = sr_tables.paradigms_table(tmp_path)
     assert any(r[1] == "(c) mask train on PLM" and r[4].startswith("missing") for r in par.rows)
+
+
+def test_fig2_compares_poe_masks_with_poe_imp_on_ood_paired_by_seed(tmp_path):
+    """Figs. 2-3, claim 2: mask training ≥ IMP (same loss, same sparsity) on OOD; seeds pair the two arms."""
+    for seed, (mask_ood, imp_ood) in enumerate([(0.70, 0.60), (0.72, 0.61), (0.71, 0.62)], start=1):
+        for arm, ood in (("mask", mask_ood), ("imp", imp_ood)):
+            metrics = {"test/acc": 0.9, "test_hans_like/acc": ood}
+            _fake_run(tmp_path, f"{arm}{seed}", "srnet_fig2", f"{arm}/poe/0.5", metrics, seed=seed)
+    verdicts = {v.claim.text: v for v in sr_tables.fig2_table(tmp_path).verdicts}
+    at_50 = verdicts[
+        "synthetic NLI: PoE mask training at 50 % sparsity ≥ PoE IMP at the same sparsity on OOD"
+    ]
+    assert at_50.label == "holds" and at_50.n == 3 and at_50.mean == pytest.approx(10.0)
+    at_70 = verdicts[
+        "synthetic NLI: PoE mask training at 70 % sparsity ≥ PoE IMP at the same sparsity on OOD"
+    ]
+    assert at_70.label == "inconclusive (n=0; no runs)"
 
 
 def test_task_check_table_gives_each_precondition_its_values_and_verdict(tmp_path):
