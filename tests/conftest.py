@@ -73,12 +73,6 @@ def train_cfg(tmp_path: Path):
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory) -> Path:
     """A tiny BERT checkpoint directory with the MiniLM tokenizer (the synthetic task's vocabulary)."""
-    from compresslab.data.nlu import load_tokenizer, minilm_path
-    from tests.helpers.srnet import tiny_bert  # transformers: imported only by the tests that use it
+    from tests.helpers.srnet import save_tiny_bert  # transformers: imported only by the tests that use it
 
-    path = tmp_path_factory.mktemp("tiny_bert")
-    tok = load_tokenizer(str(minilm_path()))
-    model = tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size)
-    model.save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))

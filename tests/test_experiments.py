@@ -27,7 +27,6 @@ or exactly once in step 3 (never both), each writing its ``metrics.json``.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import resource
 import subprocess
@@ -37,7 +36,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compresslab.data.nlu import minilm_path
 from compresslab.tables import cross as cross_tables
 from compresslab.utils.hydra_app import PROJECT_ROOT
 from compresslab.utils.run_dir import redirected_log_dir
@@ -88,21 +86,12 @@ def write_fixture_data(root: Path) -> Path:
 
 
 def write_tiny_bert(path: Path) -> Path:
-    """A 2-layer BERT checkpoint directory with MiniLM's tokenizer and the full-scale configs' 128 positions: the
-    stand-in for ``bert-base-uncased`` (the packaged MiniLM itself trains in tests/test_precision.py, in bf16, and
-    evaluates in the eval-only and measure tests)."""
-    from compresslab.data.nlu import load_tokenizer
-    from tests.helpers.srnet import tiny_bert
+    """A 2-layer BERT encoder checkpoint with MiniLM's tokenizer and the full-scale configs' 128 positions: the
+    stand-in for ``bert-base-uncased`` here and in SRNet's smoke (the packaged MiniLM itself trains in
+    tests/test_precision.py, in bf16, and evaluates in the eval-only and measure tests)."""
+    from tests.helpers.srnet import save_tiny_bert
 
-    tok = load_tokenizer(str(minilm_path()))
-    tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size, max_positions=128).bert.save_pretrained(path)
-    tok.save_pretrained(path)
-    # a pre-trained encoder names no labels: each task's head sets its own (MNLI 3, QQP 2)
-    config = json.loads((path / "config.json").read_text())
-    for key in ("id2label", "label2id"):
-        config.pop(key, None)
-    (path / "config.json").write_text(json.dumps(config))
-    return path
+    return save_tiny_bert(path, max_positions=128, encoder_only=True)
 
 
 def child_cpu_s() -> float:
@@ -129,7 +118,7 @@ def common_overrides(logs: Path, data: Path) -> list[str]:
 
 def run_smokes(logs: Path, tiny_bert: Path) -> dict[str, str]:
     """Step 1: every reproduce script's ``--smoke``, all into ``logs``; their standard outputs by script. SRNet's
-    smoke runs on a 2-layer BERT with MiniLM's tokenizer (its 18 runs check the plan and the tables; see
+    smoke runs on the fixture data's 2-layer BERT (its 18 runs check the plan and the tables; see
     :func:`write_tiny_bert` for where MiniLM itself runs)."""
     env = {**os.environ, "SMOKE_LOG_DIR": str(logs), "OMP_NUM_THREADS": "1"}
     extra = {"reproduce_srnet": [f"model.net.pretrained={tiny_bert}"]}
@@ -234,7 +223,7 @@ def fast_dev_run_every_experiment(common: list[str], out: Path, skip: set[str]) 
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
-def test_every_experiment_and_reproduce_script_runs(tmp_path: Path, tiny_dir: Path):
+def test_every_experiment_and_reproduce_script_runs(tmp_path: Path):
     clock, cpu = time.monotonic(), child_cpu_s()
 
     def lap(step: str) -> None:  # shown with -s, or in the report of a failure
@@ -244,7 +233,7 @@ def test_every_experiment_and_reproduce_script_runs(tmp_path: Path, tiny_dir: Pa
 
     logs, data = tmp_path / "logs", write_fixture_data(tmp_path / "data")
     smoke_logs = Path(redirected_log_dir(logs))
-    check_smoke_outputs(run_smokes(smoke_logs, tiny_dir), smoke_logs)
+    check_smoke_outputs(run_smokes(smoke_logs, data / "bert-base-uncased"), smoke_logs)
     smoked = smoke_experiments(smoke_logs)  # before step 2, which writes its (debug) runs there too
     assert smoked, "the smokes ran no experiment file"
     lap("step 1 (smokes)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -29,6 +30,24 @@ def tiny_bert(
         num_labels=labels,
     )
     return BertForSequenceClassification(cfg).eval()
+
+
+def save_tiny_bert(path: Path, max_positions: int = 40, encoder_only: bool = False) -> Path:
+    """A tiny BERT checkpoint directory at ``path`` with the MiniLM tokenizer (the synthetic task's vocabulary).
+    ``encoder_only``: the encoder without a head or label names, as a pre-trained checkpoint is (each task's head
+    then sets its own number of labels)."""
+    from compresslab.data.nlu import load_tokenizer, minilm_path
+
+    tok = load_tokenizer(str(minilm_path()))
+    model = tiny_bert(hidden=16, layers=2, vocab=tok.vocab_size, max_positions=max_positions)
+    (model.bert if encoder_only else model).save_pretrained(path)
+    tok.save_pretrained(path)
+    if encoder_only:
+        config = json.loads((path / "config.json").read_text())
+        for key in ("id2label", "label2id"):
+            config.pop(key, None)
+        (path / "config.json").write_text(json.dumps(config))
+    return path
 
 
 def pruned(mask: torch.Tensor) -> int:

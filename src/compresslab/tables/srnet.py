@@ -103,6 +103,7 @@ def _fig2_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
     """Claims 1-3 of Figs. 2-3 for PoE mask training of the std fine-tuned model at 20-70 % sparsity: it keeps the
     ID score, raises OOD, and beats IMP (same loss, same sparsity) on OOD."""
     (_, id_m), (_, ood_m) = task.id_metrics[0], task.ood_metrics[0]
+    id_col, ood_col = _metric_column(task, id_m), _metric_column(task, ood_m)
     full_row = (task.name, METHOD_LABEL["full"], "std", "0")
     full = groups.get((key, "full", "std", 0.0), [])
     out = []
@@ -113,19 +114,19 @@ def _fig2_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
         keeps = Claim(
             f"{task.name}: PoE mask training at {int(s * 100)} % sparsity keeps ≥ 95 % of the full std model's ID "
             "score",
-            ((row, _metric_column(task, id_m)), (full_row, _metric_column(task, id_m))),
+            ((row, id_col), (full_row, id_col)),
             cmd,
         )
         raises = Claim(
             f"{task.name}: PoE mask training at {int(s * 100)} % sparsity raises OOD over the full std model",
-            ((row, _metric_column(task, ood_m)), (full_row, _metric_column(task, ood_m))),
+            ((row, ood_col), (full_row, ood_col)),
             cmd,
         )
         imp = groups.get((key, "imp", "poe", s), [])
         imp_row = (task.name, METHOD_LABEL["imp"], "poe", f"{int(s * 100)}")
         beats_imp = Claim(
             f"{task.name}: PoE mask training at {int(s * 100)} % sparsity ≥ PoE IMP at the same sparsity on OOD",
-            ((row, _metric_column(task, ood_m)), (imp_row, _metric_column(task, ood_m))),
+            ((row, ood_col), (imp_row, ood_col)),
             cmd if not mask else _command(task, "imp", "poe", s),
         )
         out += [
