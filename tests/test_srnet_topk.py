@@ -64,3 +64,53 @@ def test_binary_mask_keeps_exact_sparsity_through_training_steps():
         opt.step()
         opt.zero_grad()
     assert mask.selector.hits > 15
+
+
+@pytest.mark.parametrize("control", ["topk", "threshold"])
+def test_the_kept_masked_weight_equals_w_times_m_and_its_ste_gradients_at_every_step(control):
+    """BinaryMask keeps W ⊙ m between forwards and rewrites only the flipped entries: after every optimizer step the
+    forward is bit for bit W * m of the current mask, and the STE gradients are (∂L/∂W_eff) ⊙ W and ⊙ m."""
+    g = torch.Generator().manual_seed(3)
+    w = torch.randn(64, 40, generator=g).requires_grad_()  # trained too here, to check ∂L/∂W
+    mask = BinaryMask(w.detach(), 0.5, "soft", control=control)
+    opt = torch.optim.SGD([mask.scores], lr=0.05)
+    flips = 0
+    previous = mask.keep().clone()
+    for step in range(12):
+        if control == "threshold" and step % 4 == 0:
+            mask.reset_threshold()
+        keep = mask.keep()
+        flips += int((keep != previous).sum())
+        previous = keep.clone()
+        out = mask(w)
+        assert torch.equal(out, w.detach() * keep.float()), step  # bit for bit, signs of the zeros included
+        assert torch.equal(torch.signbit(out), torch.signbit(w.detach() * keep.float())), step
+        upstream = torch.randn(w.shape, generator=g)
+        out.backward(upstream)
+        assert torch.equal(mask.scores.grad, upstream * w.detach()), step
+        assert torch.equal(w.grad, upstream * keep.float()), step
+        w.grad = None
+        opt.step()
+        opt.zero_grad()
+    assert flips > 50  # the mask did move: the in-place updates were exercised
+
+    with torch.no_grad():  # the weight itself changes (loaded, trained): the kept product follows it
+        w.mul_(2.0)
+    assert torch.equal(mask(w), w.detach() * mask.keep().float())
+
+
+def test_a_masked_weight_first_built_under_inference_mode_still_trains():
+    """Lightning validates under inference_mode (the sanity check runs first): the kept W ⊙ m must stay an ordinary
+    tensor that training can update in place."""
+    g = torch.Generator().manual_seed(4)
+    w = torch.randn(32, 16, generator=g)
+    mask = BinaryMask(w, 0.5, "soft")
+    with torch.inference_mode():
+        evaluated = mask(w).clone()
+    opt = torch.optim.SGD([mask.scores], lr=0.5)
+    for _ in range(3):
+        mask(w).sum().backward()
+        opt.step()
+        opt.zero_grad()
+    assert not torch.equal(mask.keep().float() * w, evaluated)  # the mask moved …
+    assert torch.equal(mask(w), w * mask.keep().float())  # … and the forward followed it

@@ -54,7 +54,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from compresslab.srnet.topk import TopKMask, exact_topk_keep
+from compresslab.srnet.topk import TopKMask, exact_topk_keep, flat_nonzero
 from compresslab.utils.errors import ConfigError
 
 Init = Literal["hard", "soft"]
@@ -129,20 +129,21 @@ def gate_of(keep: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 class _MaskedWeight(torch.autograd.Function):
     """W_eff = W ⊙ m with the identity STE: ∂L/∂m̂ = (∂L/∂W_eff) ⊙ W, ∂L/∂W = (∂L/∂W_eff) ⊙ m.
 
-    ``gate`` is m as 0/1 values in W's dtype (:func:`gate_of`)."""
+    ``masked`` is W ⊙ m, computed by the caller (:meth:`BinaryMask.masked_weight` keeps it between steps);
+    ``keep`` is m as a bool tensor."""
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, scores: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(weight, gate)
+    def forward(ctx, weight, scores, masked, keep):  # [d_out, d_in] each (scores: the trained m̂)
+        ctx.save_for_backward(weight, keep)
         ctx.scores_dtype = scores.dtype
-        return weight * gate  # W ⊙ m [d_out, d_in] (Eq. 1; pruned entries are ±0)
+        return masked.detach()  # W ⊙ m (Eq. 1; pruned entries are ±0), an alias of the caller's cache
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
-        weight, gate = ctx.saved_tensors
-        grad_weight = grad * gate if ctx.needs_input_grad[0] else None
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None, None]:
+        weight, keep = ctx.saved_tensors
+        grad_weight = grad * keep if ctx.needs_input_grad[0] else None
         grad_scores = (grad * weight).to(ctx.scores_dtype) if ctx.needs_input_grad[1] else None
-        return grad_weight, grad_scores, None
+        return grad_weight, grad_scores, None, None
 
 
 # ============================================================================================ parametrizations
@@ -187,7 +188,10 @@ class BinaryMask(nn.Module):
         self.selector = TopKMask()  # warm-started exact top-k (control=topk)
         self._keep: torch.Tensor | None = None
         self._key: tuple | None = None
-        self._gate: torch.Tensor | None = None  # _keep as 0/1 in the weight's dtype, for forward
+        # W ⊙ m kept between forwards (masked_weight): the tensor, the weight it was built from, the mask it holds
+        self._masked: torch.Tensor | None = None
+        self._masked_key: tuple | None = None
+        self._masked_keep: torch.Tensor | None = None
 
     # ---------------------------------------------------------------------------------------- the mask
     @property
@@ -199,10 +203,11 @@ class BinaryMask(nn.Module):
 
     def refresh(self) -> torch.Tensor:
         """Recompute (exact top-k, warm-started from the previous boundary) and cache the bool mask for the
-        current scores and sparsity."""
-        self._keep = self.selector.update(self.scores, self.n_pruned)
+        current scores and sparsity (an ordinary tensor even under inference mode: the backward of a later training
+        step saves it)."""
+        with torch.inference_mode(False):
+            self._keep = self.selector.update(self.scores, self.n_pruned)
         self._key = self._cache_key()
-        self._gate = None
         return self._keep
 
     def keep(self) -> torch.Tensor:
@@ -223,17 +228,30 @@ class BinaryMask(nn.Module):
         if bool(kth < self.scores.detach().max()):
             self.threshold.copy_(kth)
 
-    def gate(self, dtype: torch.dtype) -> torch.Tensor:
-        """The current mask as 0/1 values of ``dtype`` (cached with the top-k mask)."""
-        keep = self.keep()
-        if self.control == "threshold":
-            return gate_of(keep, dtype)
-        if self._gate is None or self._gate.dtype != dtype:
-            self._gate = gate_of(keep, dtype)
-        return self._gate
+    def masked_weight(self, weight: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """W ⊙ m for ``keep`` = m (:meth:`keep`), without gradient.
+
+        Kept between forwards and rewritten in place only where the mask flipped since (one step moves few scores
+        across the boundary): a forward costs an XOR over the bool mask instead of a float multiply over the matrix
+        and a bool → float conversion (issue 16's speed target). Rebuilt whole when the weight itself changes
+        (trained, loaded, moved). Each entry is ``W_ij * m_ij``, bit for bit what a full ``W * m`` gives."""
+        key = (weight.data_ptr(), weight._version, weight.dtype, weight.device, weight.shape)
+        # inference_mode(False): a cache first built during validation must stay writable in training
+        with torch.inference_mode(False), torch.no_grad():
+            w = weight.detach()
+            if self._masked is None or self._masked_key != key:
+                self._masked = w * gate_of(keep, w.dtype)
+            elif self._masked_keep is not keep:
+                flat_keep = keep.reshape(-1)
+                flipped = flat_nonzero(torch.logical_xor(flat_keep, self._masked_keep.reshape(-1)))  # [f]
+                if flipped.numel():
+                    self._masked.view(-1)[flipped] = w.reshape(-1)[flipped] * flat_keep[flipped]
+        self._masked_key, self._masked_keep = key, keep
+        return self._masked
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        return _MaskedWeight.apply(weight, self.scores, self.gate(weight.dtype))
+        keep = self.keep()
+        return _MaskedWeight.apply(weight, self.scores, self.masked_weight(weight, keep), keep)
 
     # ---------------------------------------------------------------------------------------- state
     def get_extra_state(self) -> dict:
@@ -242,7 +260,7 @@ class BinaryMask(nn.Module):
     def set_extra_state(self, state: dict) -> None:
         self.sparsity = check_sparsity(state["sparsity"], "checkpoint mask sparsity")
         self.control = state["control"]
-        self._keep = self._key = self._gate = None
+        self._keep = self._key = self._masked = self._masked_key = self._masked_keep = None
         self.selector.reset()
 
     def extra_repr(self) -> str:

@@ -18,34 +18,45 @@ fourfold after a miss): a wide band costs a slightly larger candidate set, a mis
 Ties are broken deterministically: the pruned set is the ``k`` smallest entries in (score, flat index) order, i.e.
 among scores equal to the k-th value the lowest flat indices are pruned first — the order of a stable ascending
 sort. The full selection and the incremental one therefore give the same mask bit for bit, whatever ties the
-scores hold (the 0 / α·φ plateaus of hard init are exactly such ties).
+scores hold (the 0 / α·φ plateaus of hard init are exactly such ties). Scores must be finite: a NaN (a diverged
+run) makes the full selection raise.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
+
+
+def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
+    """Ascending flat indices of the ``True`` entries of a 1-D bool tensor. On CPU through NumPy's
+    ``flatnonzero``, ~3× faster than ``torch.nonzero`` on the sparse masks this module sees (the band, the flipped
+    entries of a mask)."""
+    if mask.device.type == "cpu":
+        return torch.from_numpy(np.flatnonzero(mask.numpy()))
+    return mask.nonzero().squeeze(1)
 
 
 def _keep_around(flat: torch.Tensor, k: int, lo: float, hi: float) -> tuple[torch.Tensor, float] | None:
     """Keep-mask of the ``numel − k`` largest of ``flat`` (1-D, ties as the module docstring) and the k-th smallest
     value, provided that value lies in ``[lo, hi]``; ``None`` when it does not."""
     keep = flat > hi  # everything above the band is kept                                        [n] bool
-    below_band = flat < lo  # everything below it is pruned                                      [n] bool
-    below = int(torch.count_nonzero(below_band))  # (count_nonzero: bool .sum() widens to int64)
+    from_band = flat >= lo  # the band and above; keep ⊆ from_band as lo ≤ hi                       [n] bool
+    # (count_nonzero: bool .sum() widens to int64)
+    below = flat.numel() - int(torch.count_nonzero(from_band))  # #(s < lo): pruned whatever the k-th value
     upto = flat.numel() - int(torch.count_nonzero(keep))  # #(s ≤ hi)
     if not below < k <= upto:
         return None
-    band_idx = torch.logical_or(keep, below_band).logical_not_().nonzero().squeeze(1)  # ascending  [m]
+    band_idx = flat_nonzero(torch.logical_xor(from_band, keep))  # lo ≤ s ≤ hi, ascending            [m]
     band = flat[band_idx]  # the candidates                                                       [m]
     kth = torch.kthvalue(band, k - below).values
     above = band > kth
     keep[band_idx[above]] = True
     tied = band_idx[band == kth]  # ascending flat indices
-    n_prune_tied = (
-        k - below - int(torch.count_nonzero(band < kth))
-    )  # the lowest indices among the ties are pruned
+    # the lowest flat indices among the ties are pruned
+    n_prune_tied = k - below - int(torch.count_nonzero(band < kth))
     keep[tied[n_prune_tied:]] = True
     return keep, float(kth)
 
@@ -88,7 +99,11 @@ class TopKMask:
         if found is None:  # first call, or the boundary left the band: full selection
             kth = float(torch.kthvalue(flat, n_pruned).values)
             found = _keep_around(flat, n_pruned, kth, kth)
-            assert found is not None  # the k-th value always lies in [kth, kth]
+            if found is None:  # the k-th value of finite scores always lies in [kth, kth]
+                raise ValueError(
+                    f"mask scores contain NaN ({int(torch.isnan(flat).sum())} of {n}): training diverged; lower the "
+                    "learning rate or check the loss"
+                )
             if self.kth is not None:
                 self.misses += 1
                 self.delta = max(4.0 * abs(found[1] - self.kth), 4.0 * self.delta)
@@ -99,4 +114,4 @@ class TopKMask:
         return keep.view_as(scores)
 
 
-__all__ = ["TopKMask", "exact_topk_keep"]
+__all__ = ["TopKMask", "exact_topk_keep", "flat_nonzero"]
