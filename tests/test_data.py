@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from compresslab.data import IMAGENET10_WNIDS, Cifar, DataModule, Digits, ImageNet10, SklearnTabular
 from compresslab.train import validate
@@ -33,6 +34,53 @@ def test_digits_splits_are_stratified_and_fixed():
     assert abs(float(x.mean())) < 1e-4 and float(x.std()) == pytest.approx(1.0, abs=1e-3)
     again = Digits().load()
     assert torch.equal(again.test["test"].tensors[1], y_test)
+
+
+def test_augmented_digits_redraw_training_images_and_leave_evaluation_alone():
+    plain = Digits(image_size=16, classes=[0, 1, 2, 3, 4]).load()
+    aug = Digits(image_size=16, classes=[0, 1, 2, 3, 4], augment=True, train_repeats=3).load()
+    n = plain.sizes()["train"]
+    assert aug.sizes() == {**plain.sizes(), "train": 3 * n}
+    for split in ("val", "test"):  # evaluation is the plain task, bit for bit
+        a, b = getattr(aug, split)[split].tensors, getattr(plain, split)[split].tensors
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    x_plain, y_plain = plain.train.tensors
+    torch.manual_seed(0)
+    x0, y0 = aug.train[5]
+    x1, y1 = aug.train[5 + n]  # the same digit, second copy of the epoch
+    x2, _ = aug.train[5]  # the same item, accessed again
+    assert int(y0) == int(y1) == int(y_plain[5])
+    assert x0.shape == x_plain[5].shape == (1, 16, 16)
+    assert not torch.equal(x0, x1) and not torch.equal(x0, x2)  # a fresh map at every access
+    background = float(x_plain.min())  # a 0 pixel of [0, 1], standardised: what the border fills with
+    assert float(x0.min()) == pytest.approx(background, abs=1e-5)
+    # a mild map: the augmented digit still overlaps the original far more than another class's digit does
+    other = int((y_plain != y_plain[5]).nonzero()[0])
+    assert F.cosine_similarity(
+        x0.flatten() - background, x_plain[5].flatten() - background, 0
+    ) > F.cosine_similarity(x_plain[other].flatten() - background, x_plain[5].flatten() - background, 0)
+    with pytest.raises(ConfigError, match="data.dataset.train_repeats"):
+        Digits(train_repeats=4)  # identical copies: a config slip, not a feature
+
+
+def test_few_shot_digits_keep_n_training_images_per_class_from_the_same_split():
+    full = Digits(image_size=16, classes=[5, 6, 7, 8, 9]).load()
+    few = Digits(image_size=16, classes=[5, 6, 7, 8, 9], train_per_class=10).load()
+    x, y = few.train.tensors
+    assert torch.bincount(y).tolist() == [10] * 5
+    assert torch.equal(few.test["test"].tensors[1], full.test["test"].tensors[1])  # the same test images
+    assert abs(float(x.mean())) < 1e-4  # standardised with the subset's own statistics
+    # the subset is drawn from the full training split: every image is one of its images up to that scalar affine map
+    xs, xf = x.flatten(1), full.train.tensors[0].flatten(1)
+    xs, xf = (
+        F.normalize(xs - xs.mean(1, keepdim=True), dim=1),
+        F.normalize(xf - xf.mean(1, keepdim=True), dim=1),
+    )
+    assert bool(((xs @ xf.T).max(1).values > 0.9999).all())
+    again = Digits(image_size=16, classes=[5, 6, 7, 8, 9], train_per_class=10).load()
+    assert torch.equal(again.train.tensors[0], x)
+    with pytest.raises(ConfigError, match="at most"):
+        Digits(classes=[0, 1], train_per_class=500).load()
 
 
 @pytest.mark.parametrize(("name", "n", "c"), [("wine", 178, 3), ("breast_cancer", 569, 2), ("iris", 150, 3)])

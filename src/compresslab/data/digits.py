@@ -19,6 +19,12 @@ class Digits(DatasetSource):
     The 8×8 images are scaled to [0, 1], upsampled bilinearly to ``image_size`` and standardised with the
     training split's mean and std. Splits are stratified with ``split_seed`` (fixed across training seeds).
 
+    With ``augment`` each training image is redrawn at every access under a random affine map (rotation ±10°,
+    shift ±10 % of the side, scale 0.9-1.1, from the torch RNG that ``seed_everything`` seeds; applied in [0, 1]
+    before standardising, so the border fills with background), and ``train_repeats`` presents the training split
+    that many times per epoch: more distinct images per epoch from the same 1,797 digits (issue 19's lower-variance
+    ancestry task). Validation and test images are never augmented.
+
     Args:
         image_size: side of the upsampled square image.
         val_fraction: fraction of all samples held out for validation.
@@ -26,6 +32,10 @@ class Digits(DatasetSource):
         split_seed: seed of the stratified split.
         classes: keep only these digits, relabelled 0..len−1 in the given order (e.g. [0, 1, 2, 3, 4] as an
             "ancestry" task and [5, 6, 7, 8, 9] as a downstream task); None keeps all ten.
+        train_per_class: keep only this many training images per class (a few-shot downstream task, where the
+            initialisation has a gap to close; the subset is fixed by ``split_seed``); None keeps the whole split.
+        augment: random affine maps on the training split (above).
+        train_repeats: copies of the training split per epoch (each freshly augmented; > 1 needs ``augment``).
     """
 
     name = "digits"
@@ -38,7 +48,26 @@ class Digits(DatasetSource):
         test_fraction: float = 0.2,
         split_seed: int = 0,
         classes: Sequence[int] | None = None,
+        train_per_class: int | None = None,
+        augment: bool = False,
+        train_repeats: int = 1,
     ) -> None:
+        if train_per_class is not None and (not isinstance(train_per_class, int) or train_per_class < 1):
+            raise ConfigError(
+                "data.dataset.train_per_class",
+                train_per_class,
+                "a positive integer or null (the whole training split)",
+                "set train_per_class=20, or null.",
+            )
+        self.train_per_class = train_per_class
+        if not isinstance(train_repeats, int) or train_repeats < 1 or (train_repeats > 1 and not augment):
+            raise ConfigError(
+                "data.dataset.train_repeats",
+                train_repeats,
+                "an integer >= 1, and 1 unless augment=true (identical copies add nothing)",
+                "set train_repeats=1, or augment=true with train_repeats=4.",
+            )
+        self.augment, self.train_repeats = bool(augment), train_repeats
         if classes is not None:
             classes = [int(c) for c in classes]
             if not classes or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
@@ -80,13 +109,61 @@ class Digits(DatasetSource):
         x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         y = torch.tensor(target, dtype=torch.long)
         train, val, test = stratified_split(target, [self.val_fraction, self.test_fraction], self.split_seed)
+        if self.train_per_class is not None:
+            train = few_per_class(target, train, self.train_per_class, self.split_seed)
         mean, std = x[train].mean(), x[train].std()
+        train_set = (
+            _AffineDigits(x[train], y[train], (float(mean), float(std)), self.train_repeats)
+            if self.augment
+            else TensorDataset((x[train] - mean) / std, y[train])
+        )
         x = (x - mean) / std
-        parts = {
-            name: TensorDataset(x[idx], y[idx])
-            for name, idx in (("train", train), ("val", val), ("test", test))
-        }
-        return Splits(train=parts["train"], val={"val": parts["val"]}, test={"test": parts["test"]})
+        parts = {name: TensorDataset(x[idx], y[idx]) for name, idx in (("val", val), ("test", test))}
+        return Splits(train=train_set, val={"val": parts["val"]}, test={"test": parts["test"]})
+
+
+def few_per_class(labels: np.ndarray, idx: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """The first ``n`` of each class of ``idx`` in a permutation seeded by ``seed`` (sorted); an error when a class
+    has fewer."""
+    order = np.random.default_rng(seed).permutation(idx)
+    picked = []
+    for c in np.unique(labels[idx]):
+        members = order[labels[order] == c]
+        if len(members) < n:
+            raise ConfigError(
+                "data.dataset.train_per_class",
+                n,
+                f"at most {len(members)} (the training images of class {int(c)})",
+                f"set train_per_class={len(members)} or less.",
+            )
+        picked.append(members[:n])
+    return np.sort(np.concatenate(picked))
+
+
+class _AffineDigits(Dataset):
+    """Training digits under a fresh random affine map at every access, ``repeats`` copies per epoch (item ``i`` is
+    digit ``i mod N``). Images in [0, 1] are mapped, then standardised with ``mean_std``."""
+
+    def __init__(
+        self, images: torch.Tensor, labels: torch.Tensor, mean_std: tuple[float, float], repeats: int
+    ) -> None:
+        from torchvision.transforms import v2
+
+        self.images, self.labels, self.mean_std, self.repeats = (
+            images,
+            labels,
+            mean_std,
+            repeats,
+        )  # [N, 1, S, S]
+        self.affine = v2.RandomAffine(degrees=10.0, translate=(0.1, 0.1), scale=(0.9, 1.1))
+
+    def __len__(self) -> int:
+        return self.repeats * len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        j = i % len(self.labels)
+        mean, std = self.mean_std
+        return (self.affine(self.images[j]) - mean) / std, self.labels[j]  # [1, S, S]
 
 
 class _ClutterCanvas(Dataset):
