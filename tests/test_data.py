@@ -12,7 +12,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from compresslab.data import IMAGENET10_WNIDS, Cifar, DataModule, Digits, ImageNet10, SklearnTabular
+from compresslab.data import (
+    IMAGENET10_WNIDS,
+    Cifar,
+    ClutteredDigits,
+    DataModule,
+    Digits,
+    ImageNet10,
+    SklearnTabular,
+)
 from compresslab.train import validate
 from compresslab.utils.errors import ConfigError, DataError
 from tests.helpers.fixtures import (
@@ -81,6 +89,18 @@ def test_few_shot_digits_keep_n_training_images_per_class_from_the_same_split():
     assert torch.equal(again.train.tensors[0], x)
     with pytest.raises(ConfigError, match="at most"):
         Digits(classes=[0, 1], train_per_class=500).load()
+
+
+def test_cluttered_digits_keep_the_asked_classes_and_fix_only_the_evaluation_canvases():
+    src = ClutteredDigits(canvas_size=32, digit_size=16, clutter=2, clutter_size=8, classes=[0, 1, 2, 3, 4])
+    splits = src.load()
+    plain = Digits(classes=[0, 1, 2, 3, 4]).load()
+    assert splits.sizes() == plain.sizes() and src.num_classes == 5  # the same stratified split of 901 digits
+    x, y = splits.test["test"][7]
+    assert x.shape == (1, 32, 32) and int(y) == int(plain.test["test"].tensors[1][7])
+    assert torch.equal(ClutteredDigits(32, 16, 2, 8, classes=[0, 1, 2, 3, 4]).load().test["test"][7][0], x)
+    torch.manual_seed(0)
+    assert not torch.equal(splits.train[3][0], splits.train[3][0])  # fresh position and clutter per access
 
 
 @pytest.mark.parametrize(("name", "n", "c"), [("wine", 178, 3), ("breast_cancer", 569, 2), ("iris", 150, 3)])

@@ -96,7 +96,8 @@ class Digits(DatasetSource):
     def input_shape(self) -> tuple[int, ...]:
         return (1, self.image_size, self.image_size)
 
-    def load(self) -> Splits:
+    def _digits(self) -> tuple[np.ndarray, np.ndarray]:
+        """scikit-learn's 8×8 images [N, 8, 8] (0-16) and labels [N], only ``classes`` (relabelled 0..len−1)."""
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
@@ -105,6 +106,10 @@ class Digits(DatasetSource):
             keep = np.isin(target, self.classes)
             relabel = {c: i for i, c in enumerate(self.classes)}
             images, target = images[keep], np.array([relabel[int(t)] for t in target[keep]])
+        return images, target
+
+    def load(self) -> Splits:
+        images, target = self._digits()
         x = torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8] in [0, 1]
         x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         y = torch.tensor(target, dtype=torch.long)
@@ -227,7 +232,7 @@ class ClutteredDigits(Digits):
         digit_size: side of the upsampled digit.
         clutter: fragments per image.
         clutter_size: side of each fragment.
-        val_fraction, test_fraction, split_seed: as :class:`Digits`.
+        val_fraction, test_fraction, split_seed, classes: as :class:`Digits`.
     """
 
     name = "cluttered_digits"
@@ -241,8 +246,9 @@ class ClutteredDigits(Digits):
         val_fraction: float = 0.1,
         test_fraction: float = 0.2,
         split_seed: int = 0,
+        classes: Sequence[int] | None = None,
     ) -> None:
-        super().__init__(canvas_size, val_fraction, test_fraction, split_seed)
+        super().__init__(canvas_size, val_fraction, test_fraction, split_seed, classes)
         if not 8 <= digit_size <= canvas_size:
             raise ConfigError(
                 "data.dataset.digit_size",
@@ -260,16 +266,12 @@ class ClutteredDigits(Digits):
         self.digit_size, self.clutter, self.clutter_size = digit_size, clutter, clutter_size
 
     def load(self) -> Splits:
-        from sklearn.datasets import load_digits
-
-        bunch = load_digits()
+        images, target = self._digits()
         d = self.digit_size
-        digits = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8]
+        digits = torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0  # [N, 1, 8, 8]
         digits = F.interpolate(digits, size=(d, d), mode="bilinear", align_corners=False)[:, 0]  # [N, d, d]
-        y = torch.tensor(bunch.target, dtype=torch.long)
-        train, val, test = stratified_split(
-            bunch.target, [self.val_fraction, self.test_fraction], self.split_seed
-        )
+        y = torch.tensor(target, dtype=torch.long)
+        train, val, test = stratified_split(target, [self.val_fraction, self.test_fraction], self.split_seed)
 
         def canvas(idx: np.ndarray, seed: int | None, mean_std: tuple[float, float] = (0.0, 1.0)) -> Dataset:
             return _ClutterCanvas(
