@@ -554,3 +554,33 @@ def test_full_scale_configs_point_at_bert_base_with_the_papers_settings(tmp_path
         assert cfg.model.optimizer.lr == lr and cfg.trainer.val_check_interval == interval
         assert cfg.trainer.max_epochs == epochs and cfg.model.select_metric == select
         assert cfg.model.net.pretrained.endswith("bert-base-uncased") and cfg.model.select_start == 0.7
+
+
+def test_paradigms_judge_c_against_the_full_model_and_the_ood_bound_against_90(tmp_path):
+    """§4.4 (c) "comparable to the fine-tuned full model" as ≥ 95 % of its ID score, per loss and paired by seed;
+    §4.5 "~100 % HANS" with OOD data as ≥ 90 % on the OOD set, per sparsity."""
+    for seed in (1, 2, 3):
+        ids = {"full/ce/0.0": 0.90, "full/poe/0.0": 0.88, "mask_pt/ce/0.5": 0.89 - 0.001 * seed,
+               "mask_pt/poe/0.5": 0.40 + 0.01 * seed}  # fmt: skip
+        for row, acc in ids.items():
+            table = "srnet_fig2" if row.startswith("full") else "srnet_paradigms"
+            _fake_run(tmp_path, f"{row.replace('/', '_')}{seed}", table, row,
+                      {"test/acc": acc, "test_hans_like/acc": 0.5}, seed=seed)  # fmt: skip
+        _fake_run(tmp_path, f"ood{seed}", "srnet_paradigms", "ood/ce/0.5",
+                  {"test/acc": 0.9, "test_hans_like/acc": 0.96 + 0.01 * seed}, seed=seed)  # fmt: skip
+    verdicts = {v.claim.text: v for v in sr_tables.paradigms_table(tmp_path).verdicts}
+    ce = verdicts[
+        "synthetic NLI: (c) CE mask training on the pre-trained model at 50 % keeps ≥ 95 % of the std fine-tuned "
+        "full model's ID score (comparable, §4.4)"
+    ]
+    assert ce.label == "holds" and ce.mean == pytest.approx(100 * 0.888 / 0.90, abs=1e-6)
+    poe = verdicts[
+        "synthetic NLI: (c) PoE mask training on the pre-trained model at 50 % keeps ≥ 95 % of the poe fine-tuned "
+        "full model's ID score (comparable, §4.4)"
+    ]
+    assert poe.label == "contradicts" and poe.mean == pytest.approx(100 * 0.42 / 0.88, abs=1e-6)
+    bound = "synthetic NLI: mask training with OOD training data at {} % reaches ≥ 90 % OOD (the paper's ~100 % HANS, §4.5)"
+    assert verdicts[bound.format(50)].label == "holds" and verdicts[bound.format(50)].mean == pytest.approx(
+        98.0
+    )
+    assert verdicts[bound.format(70)].label == "inconclusive (n=0; no runs)"

@@ -322,7 +322,7 @@ PARADIGM_ROWS: tuple[tuple[str, str, str], ...] = (
 
 def _paradigm_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
     """§4.3 (b) "match or even outperform the full model in both the ID and OOD evaluations" and §4.5 (OOD data
-    gives almost unbiased subnetworks), at 50 % sparsity."""
+    gives almost unbiased subnetworks), at 50 % sparsity; then §4.4 (c) and §4.5's level (:func:`_level_claims`)."""
     (_, id_m), (_, ood_m) = task.id_metrics[0], task.ood_metrics[0]
     rows = {
         "full": ((task.name, METHOD_LABEL["full"], "poe", "0"), ("full", "poe", 0.0)),
@@ -352,6 +352,35 @@ def _paradigm_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
                       _command(task, *rows[a][1]))  # fmt: skip
         arm_a, arm_b = (per_seed(groups.get((key, *rows[x][1]), []), metric) for x in (a, b))
         out.append(paired(claim, arm_a, arm_b))
+    return out + _level_claims(task, groups, key)
+
+
+def _level_claims(task: Task, groups: dict, key: str) -> list[Verdict]:
+    """§4.4 (c): "under 50 % sparsity, CE- or PoE-mask-trained subnetworks of pre-trained BERT are comparable to
+    the CE- or PoE-fine-tuned full BERT" (read as ≥ 95 % of its ID score, the paper's bar for 'preserved'), and
+    §4.5: with OOD training data the subnetworks reach "~100 %" HANS at 20-70 % (read as ≥ 90 % on the OOD set)."""
+    (_, id_m), (_, ood_m) = task.id_metrics[0], task.ood_metrics[0]
+    out = []
+    for loss in ("std", "poe"):
+        full = per_seed(groups.get((key, "full", loss, 0.0), []), id_m)
+        sub = per_seed(groups.get((key, "mask_pt", loss, 0.5), []), id_m)
+        row = (task.name, PARADIGM_ROWS[4 if loss == "std" else 5][0], loss, "50")
+        claim = Claim(
+            f"{task.name}: (c) {'CE' if loss == 'std' else 'PoE'} mask training on the pre-trained model at "
+            f"50 % keeps ≥ 95 % of the {loss} fine-tuned full model's ID score (comparable, §4.4)",
+            ((row, "ID"), ((task.name, METHOD_LABEL["full"], loss, "0"), "ID")),
+            _command(task, "mask_pt", loss, 0.5),
+        )
+        out.append(against(claim, ratio(sub, full), 95.0))
+    for s in (0.5, 0.7):
+        row = (task.name, PARADIGM_ROWS[-1][0], "std", f"{int(s * 100)}")
+        claim = Claim(
+            f"{task.name}: mask training with OOD training data at {int(s * 100)} % reaches ≥ 90 % OOD "
+            "(the paper's ~100 % HANS, §4.5)",
+            ((row, "OOD"),),
+            _command(task, "ood", "std", s),
+        )
+        out.append(against(claim, per_seed(groups.get((key, "ood", "std", s), []), ood_m), 90.0))
     return out
 
 
