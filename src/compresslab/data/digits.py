@@ -154,12 +154,8 @@ class _AffineDigits(Dataset):
     ) -> None:
         from torchvision.transforms import v2
 
-        self.images, self.labels, self.mean_std, self.repeats = (
-            images,
-            labels,
-            mean_std,
-            repeats,
-        )  # [N, 1, S, S]
+        self.images, self.labels = images, labels  # [N, 1, S, S] in [0, 1], [N]
+        self.mean_std, self.repeats = mean_std, repeats
         self.affine = v2.RandomAffine(degrees=10.0, translate=(0.1, 0.1), scale=(0.9, 1.1))
 
     def __len__(self) -> int:
