@@ -71,6 +71,45 @@ def test_augmented_digits_redraw_training_images_and_leave_evaluation_alone():
         Digits(train_repeats=4)  # identical copies: a config slip, not a feature
 
 
+def test_augmented_evaluation_is_one_fixed_draw_of_the_configured_affine_map():
+    kw = dict(
+        image_size=16, classes=[0, 1, 2, 3, 4], augment=True, affine_degrees=25.0, affine_translate=0.15
+    )
+    plain = Digits(image_size=16, classes=[0, 1, 2, 3, 4]).load()
+    torch.manual_seed(1)
+    a = Digits(**kw, affine_scale=[0.75, 1.1], augment_eval=True).load()
+    torch.manual_seed(2)  # another training seed: the evaluation draw must not follow it
+    b = Digits(**kw, affine_scale=[0.75, 1.1], augment_eval=True).load()
+    after = torch.rand(())
+    torch.manual_seed(2)
+    assert float(after) == float(torch.rand(()))  # the fixed draw leaves the global RNG as it found it
+    for split in ("val", "test"):
+        xa, ya = getattr(a, split)[split].tensors
+        xb, yb = getattr(b, split)[split].tensors
+        xp, yp = getattr(plain, split)[split].tensors
+        assert torch.equal(xa, xb) and torch.equal(ya, yp)  # fixed by split_seed, labels untouched
+        moved = (xa - xp).flatten(1).abs().amax(1) > 1e-3
+        assert float(moved.float().mean()) > 0.9  # (nearly) every image is mapped; identity maps are rare
+    # the configured strength reaches the training map, and the standardisation is the training split's
+    assert a.train.affine.degrees == [-25.0, 25.0] and a.train.affine.scale == (0.75, 1.1)
+    assert a.train.affine.translate == (0.15, 0.15)
+    background = float(plain.train.tensors[0].min())
+    assert float(a.test["test"].tensors[0].min()) == pytest.approx(background, abs=1e-5)
+    draws = Digits(**kw, augment_eval=True, eval_draws=3).load()
+    x3, y3 = draws.test["test"].tensors
+    n = len(yp)
+    assert torch.equal(y3, yp.repeat(3))  # draw d of image i is item d·n + i
+    assert not torch.equal(x3[:n], x3[n : 2 * n]) and not torch.equal(x3[n : 2 * n], x3[2 * n :])
+    with pytest.raises(ConfigError, match="data.dataset.augment_eval"):
+        Digits(augment_eval=True)  # evaluation maps without training maps: a slip
+    with pytest.raises(ConfigError, match="data.dataset.eval_draws"):
+        Digits(augment=True, eval_draws=2)
+    with pytest.raises(ConfigError, match="data.dataset.affine_scale"):
+        Digits(augment=True, affine_scale=[1.1, 0.9])
+    with pytest.raises(ConfigError, match="data.dataset.affine_degrees"):
+        Digits(augment=True, affine_degrees=-5)
+
+
 def test_few_shot_digits_keep_n_training_images_per_class_from_the_same_split():
     full = Digits(image_size=16, classes=[5, 6, 7, 8, 9]).load()
     few = Digits(image_size=16, classes=[5, 6, 7, 8, 9], train_per_class=10).load()
