@@ -74,14 +74,8 @@ class Digits(DatasetSource):
                 "set train_per_class=20, or null.",
             )
         self.train_per_class = train_per_class
-        if not isinstance(train_repeats, int) or train_repeats < 1 or (train_repeats > 1 and not augment):
-            raise ConfigError(
-                "data.dataset.train_repeats",
-                train_repeats,
-                "an integer >= 1, and 1 unless augment=true (identical copies add nothing)",
-                "set train_repeats=1, or augment=true with train_repeats=4.",
-            )
-        self.augment, self.train_repeats = bool(augment), train_repeats
+        self.augment = bool(augment)
+        self.train_repeats = _copies("train_repeats", train_repeats, "augment", augment)
         if augment_eval and not augment:
             raise ConfigError(
                 "data.dataset.augment_eval",
@@ -90,14 +84,7 @@ class Digits(DatasetSource):
                 "set augment=true, or augment_eval=false.",
             )
         self.augment_eval = bool(augment_eval)
-        if not isinstance(eval_draws, int) or eval_draws < 1 or (eval_draws > 1 and not augment_eval):
-            raise ConfigError(
-                "data.dataset.eval_draws",
-                eval_draws,
-                "an integer >= 1, and 1 unless augment_eval=true (identical copies add nothing)",
-                "set eval_draws=1, or augment_eval=true with eval_draws=4.",
-            )
-        self.eval_draws = eval_draws
+        self.eval_draws = _copies("eval_draws", eval_draws, "augment_eval", augment_eval)
         if not 0.0 <= affine_degrees <= 180.0:
             raise ConfigError(
                 "data.dataset.affine_degrees", affine_degrees, "in [0, 180]", "e.g. affine_degrees=10."
@@ -180,6 +167,19 @@ class Digits(DatasetSource):
                 labels = labels.repeat(self.eval_draws)
             parts[name] = TensorDataset((images - mean) / std, labels)
         return Splits(train=train_set, val={"val": parts["val"]}, test={"test": parts["test"]})
+
+
+def _copies(field: str, value: int, switch: str, enabled: bool) -> int:
+    """``value`` copies of a split per epoch: an integer >= 1, and 1 unless the random maps of ``switch`` are on
+    (identical copies add nothing)."""
+    if not isinstance(value, int) or value < 1 or (value > 1 and not enabled):
+        raise ConfigError(
+            f"data.dataset.{field}",
+            value,
+            f"an integer >= 1, and 1 unless {switch}=true (identical copies add nothing)",
+            f"set {field}=1, or {switch}=true with {field}=4.",
+        )
+    return value
 
 
 def few_per_class(labels: np.ndarray, idx: np.ndarray, n: int, seed: int) -> np.ndarray:
