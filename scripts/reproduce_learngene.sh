@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Learngene tables, reduced (ICT chain, SCT bases, fine-tuning heatmap, random init, issue 19 arms; 5 seeds): ~2 h on 2 CPU cores.
+# Learngene tables, reduced (ICT chain, SCT bases, fine-tuning heatmap, random init, issue 19 arms; 5 seeds): ~4 h on 2 CPU cores.
 # A thin wrapper around `compresslab-reproduce learngene` (stages: src/compresslab/reproduce/papers/learngene.yaml): runs what the
 # tables are missing, skips finished runs, resumes interrupted ones from last.ckpt, then writes the tables.
 #   bash scripts/reproduce_learngene.sh                # everything missing, then the tables

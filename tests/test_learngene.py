@@ -28,6 +28,7 @@ from compresslab.tables import learngene as lg_tables
 from compresslab.utils.errors import ConfigError
 from compresslab.utils.hydra_app import PROJECT_ROOT
 from tests.helpers.cli import QUIET_CLI, run_cli
+from tests.helpers.compose import compose_cfg
 
 TINY = dict(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=16, num_heads=2)
 
@@ -487,3 +488,18 @@ def test_learngene_configs_train_with_deit_weight_decay_groups(tmp_path):
     assert all(module.get_parameter(n).ndim > 1 for n in decay)
     trainable = {n for n, p in module.named_parameters() if p.requires_grad}
     assert decay | no_decay == trainable and not decay & no_decay
+
+
+def test_sct_and_prefin_get_the_ict_chains_total_budget(tmp_path):
+    """ICT ≥ SCT and learngene > Pre-Fin are claims at equal budget: SCT and the Pre-Fin pre-training train for the
+    ICT chain's total epochs, on the same data with the same batch."""
+    chain = [
+        compose_cfg("train", [f"experiment=learngene/reduced_ict_phase{p}", "seed=1"], tmp_path / f"p{p}")
+        for p in (1, 2, 3, 4)
+    ]
+    assert [c.trainer.max_epochs for c in chain] == [30, 15, 15, 15]
+    for name in ("reduced_sct", "reduced_prefin_pretrain"):
+        arm = compose_cfg("train", [f"experiment=learngene/{name}", "seed=1"], tmp_path / name)
+        assert arm.trainer.max_epochs == sum(c.trainer.max_epochs for c in chain) == 75, name
+        assert arm.data == chain[0].data, name
+        assert arm.trainer.gradient_clip_val == chain[0].trainer.gradient_clip_val, name

@@ -284,7 +284,7 @@ def cross_table(log_dir: str | Path | RunSource) -> Table:
     table.verdicts.append(against(claim, ratio(arms[masked], arms[dense]), 95.0))
     table.notes += [
         "Data: rnnpool_hpmkd on cluttered digits 48² (10 classes, conf/data/cluttered_digits.yaml); the learngene "
-        "rows on digits 5-9 at 16² (conf/data/digits_downstream.yaml), learngenes from the ICT chain on digits 0-4 "
+        "rows on the mapped digits 5-9 at 16² (conf/data/digits_downstream.yaml), learngenes from the ICT chain on the mapped digits 0-4 "
         "(scripts/reproduce_learngene.sh). Test accuracy %, mean ± std over seeds 1-3 (n = runs found).",
         "Params and MAdds are exact (built here at batch 1); MAdds of the masked ViT are the dense count (unstructured "
         "masks save no dense compute). Reference rows are the rnnpool_table2 runs and, for the learngene rows, "

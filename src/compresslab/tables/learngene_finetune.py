@@ -116,7 +116,7 @@ def init_table(log_dir: str | Path) -> Table:
         for text, (a, col_a), (b, col_b) in (
             (
                 f"Learngene initialisation > Pre-Fin (a plain ViT pre-trained on the ancestry task for the ICT "
-                f"chain's 60 epochs) at an equal fine-tuning budget (L={d})",
+                f"chain's 75 epochs) at an equal fine-tuning budget (L={d})",
                 ("learngene", INIT_LG),
                 ("prefin", INIT_PREFIN),
             ),
@@ -149,11 +149,11 @@ def init_table(log_dir: str | Path) -> Table:
     table.pareto = lambda path: _init_pareto(table, path)
     table.notes += [
         REDUCED_DATA,
-        "All arms: the same ViT of L blocks, the same 50 fine-tuning epochs on digits 5-9, optimiser (AdamW 1e-3, "
+        "All arms: the same ViT of L blocks, the same 50 fine-tuning epochs on the mapped digits 5-9, optimiser (AdamW 1e-3, "
         "1 warm-up epoch, cosine, DeiT's weight-decay groups), batch and seeds. Learngene init: recomposed from the "
-        "6 learngenes of the ICT chain (4 phases × 15 = 60 epochs on digits 0-4). Pre-Fin (the paper's 'Pre-Fin' "
-        "rows): a plain timm ViT of the same depth distilled on digits 0-4 with the chain's teacher, loss, optimiser "
-        "and 60 epochs (experiment=learngene/reduced_prefin_pretrain; its own ancestry test accuracy in the last "
+        "6 learngenes of the ICT chain (30 + 3 × 15 = 75 epochs on the mapped digits 0-4). Pre-Fin (the paper's 'Pre-Fin' "
+        "rows): a plain timm ViT of the same depth distilled on the mapped digits 0-4 with the chain's teacher, loss, optimiser "
+        "and 75 epochs (experiment=learngene/reduced_prefin_pretrain; its own ancestry test accuracy in the last "
         "column), then fine-tuned (reduced_prefin_finetune). Random init: no pre-training.",
         "Δ pp columns: mean ± std of the per-seed difference (Δ pp = learngene − random).",
     ]
@@ -272,7 +272,7 @@ def const_table(log_dir: str | Path) -> Table:
     table.notes += [
         REDUCED_DATA,
         "Both arms: recompose a ViT of L blocks from the first k learngenes of the ICT chain (Eq. 9), new 5-class "
-        "head, fine-tune 50 epochs on digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). W/o const "
+        "head, fine-tune 50 epochs on the mapped digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). W/o const "
         "(experiment=learngene/reduced_finetune, the heatmap's runs): Eq. 9 only initialises, every block trains. "
         "W/ const (reduced_finetune_const): the model keeps Eq. 9's form and fine-tuning updates the k learngenes, "
         "so trainable parameters grow with k, not depth (last column: the recomposed ViT with its head).",

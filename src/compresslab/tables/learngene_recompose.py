@@ -104,7 +104,7 @@ def heatmap_table(log_dir: str | Path) -> Table:
     table.notes += [
         REDUCED_DATA,
         "Each cell: recompose a ViT of L blocks from the first k learngenes of the ICT chain (Eq. 9, x = (l-1)/L), "
-        "new 5-class head, fine-tune 50 epochs on digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). Beside it: "
+        "new 5-class head, fine-tune 50 epochs on the mapped digits 5-9 (AdamW 1e-3, 1 warm-up epoch, cosine). Beside it: "
         "learngene_subnets (the same recompositions with no fine-tuning) and learngene_const (w/ const vs these w/o "
         "const cells).",
     ]
@@ -196,10 +196,10 @@ def subnets_table(log_dir: str | Path) -> Table:
     table.notes += [
         REDUCED_DATA,
         "Each cell: recompose a ViT of L blocks from the first k learngenes of the ICT chain's last phase (Eq. 9, "
-        "x = (l-1)/L) and evaluate it on the ancestry task's test split (digits 0-4, the task the learngenes were "
+        "x = (l-1)/L) and evaluate it on the ancestry task's test split (the mapped digits 0-4, the task the learngenes were "
         "trained on, with the chain's own head) without any training (experiment=learngene/reduced_subnets, "
         "train=false: evaluation-only runs, counted here and nowhere else). L=6, k=6 is the trained model itself. "
-        "The fine-tuned heatmap (downstream digits 5-9) is results/learngene_heatmap.md.",
+        "The fine-tuned heatmap (downstream: the mapped digits 5-9) is results/learngene_heatmap.md.",
         "In the default chain the shared parameters trained in every phase, so k < 6 learngenes meet a rest trained "
         "for 6; rows '(frozen-shared chain)' appear when the chain of reduced_ict_frozen_shared_* is evaluated "
         "(model.net.run_dir=<log dir>/learngene_reduced/ict_chebyshev_frozen_shared/seed<s>/phase4).",
