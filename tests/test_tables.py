@@ -185,6 +185,12 @@ def test_debug_runs_are_skipped_and_records_keep_real_runs_when_logs_are_gone(tm
     assert _ict_cell(results) == "70.0 ± 0.0 (n=1)"
     records = json.loads((results / "learngene_ict.runs.json").read_text())["runs"]
     assert [(r["run"], r["metrics"]["test/acc"]) for r in records] == [("rerun2", 0.70)]
+    # --overwrite from a log dir without runs of the table (a task redesigned, not rerun yet): the stale records
+    # are removed, so a later regeneration cannot refill the cell from them
+    args[args.index(str(logs))] = str(tmp_path / "none")
+    assert table_main(args) == 0
+    assert not (results / "learngene_ict.runs.json").exists()
+    assert _ict_cell(results).startswith("missing")
 
 
 def test_overwriting_one_table_keeps_the_records_of_another_table_it_reads(tmp_path):
