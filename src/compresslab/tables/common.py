@@ -271,7 +271,9 @@ class RunSource:
         for table, records in sorted(self.counted.items()):
             path = self.records_path(table)
             if path is not None and not records and {"*", table} & self.overwrite:
-                path.unlink(missing_ok=True)  # --overwrite with no runs: stale records must not refill the table
+                path.unlink(
+                    missing_ok=True
+                )  # --overwrite with no runs: stale records must not refill the table
             if path is None or not records:
                 continue
             doc = {
