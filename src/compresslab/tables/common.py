@@ -270,11 +270,12 @@ class RunSource:
         written = []
         for table, records in sorted(self.counted.items()):
             path = self.records_path(table)
-            if path is not None and not records and {"*", table} & self.overwrite:
-                path.unlink(
-                    missing_ok=True
-                )  # --overwrite with no runs: stale records must not refill the table
-            if path is None or not records:
+            if path is None:
+                continue
+            if not records:
+                # --overwrite without runs: stale records must not refill the table later
+                if {"*", table} & self.overwrite:
+                    path.unlink(missing_ok=True)
                 continue
             doc = {
                 "table": table,
