@@ -445,10 +445,18 @@ def test_heatmap_png_from_runs(tmp_path):
 @pytest.mark.slow
 def test_ict_phase_under_ddp_equals_single_process(tmp_path):
     """2-process DDP (CPU, gloo) of a distilled learngene phase equals one process with the same global batch."""
-    # 2 epochs of 4 steps (a debug run: the teacher and its lookup live under <log_dir>/debug)
+    # 2 epochs of 4 steps (a debug run: the teacher and its lookup live under <log_dir>/debug). The ancestry task's
+    # random maps are drawn from each rank's own RNG stream, so two ranks see other maps than one process would:
+    # the equality is checked on the unmapped digits, where the only difference left is the engine's.
+    unmapped = [
+        "data.dataset.augment=false",
+        "data.dataset.train_repeats=1",
+        "data.dataset.augment_eval=false",
+        "data.dataset.eval_draws=1",
+    ]
     common = [
         f"paths.log_dir={tmp_path}", *QUIET_CLI, "trainer.max_epochs=2", "trainer.limit_train_batches=4",
-        "data.batch_size=64",
+        "data.batch_size=64", *unmapped,
     ]  # fmt: skip
     run_cli("train", "experiment=learngene/reduced_teacher", *common)
     metrics = {}
