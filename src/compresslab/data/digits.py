@@ -21,7 +21,8 @@ class Digits(DatasetSource):
 
     With ``augment`` each training image is redrawn at every access under a random affine map (rotation
     ±``affine_degrees``, shift ±``affine_translate`` of the side, scale in ``affine_scale``; from the torch RNG that
-    ``seed_everything`` seeds; applied in [0, 1] before standardising, so the border fills with background), and
+    ``seed_everything`` seeds, so under DDP each rank draws its own maps and a multi-process run sees other maps
+    than a single process; applied in [0, 1] before standardising, so the border fills with background), and
     ``train_repeats`` presents the training split that many times per epoch: more distinct images per epoch from the
     same 1,797 digits (issue 19's lower-variance ancestry task). With ``augment_eval`` the validation and test
     images go through the same kind of map once, in a fixed draw seeded by ``split_seed`` (identical for every
