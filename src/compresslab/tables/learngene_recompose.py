@@ -198,7 +198,9 @@ def subnets_table(log_dir: str | Path) -> Table:
         "Each cell: recompose a ViT of L blocks from the first k learngenes of the ICT chain's last phase (Eq. 9, "
         "x = (l-1)/L) and evaluate it on the ancestry task's test split (the mapped digits 0-4, the task the learngenes were "
         "trained on, with the chain's own head) without any training (experiment=learngene/reduced_subnets, "
-        "train=false: evaluation-only runs, counted here and nowhere else). L=6, k=6 is the trained model itself. "
+        "train=false: evaluation-only runs, counted here and nowhere else). L=6, k=6 is the trained model itself at "
+        "the chain's last epoch (model.net.checkpoint=last, as for every recomposition here), while the ICT table tests "
+        "the best-validation checkpoint: the two cells can differ by a few tenths. "
         "The fine-tuned heatmap (downstream: the mapped digits 5-9) is results/learngene_heatmap.md.",
         "In the default chain the shared parameters trained in every phase, so k < 6 learngenes meet a rest trained "
         "for 6; rows '(frozen-shared chain)' appear when the chain of reduced_ict_frozen_shared_* is evaluated "
