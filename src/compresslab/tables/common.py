@@ -242,6 +242,10 @@ class RunSource:
     def records_path(self, table: str) -> Path | None:
         return None if self.results_dir is None else self.results_dir / f"{table}{RECORDS_SUFFIX}"
 
+    def overwritten(self, table: str) -> bool:
+        """Whether ``table`` is counted from the runs under ``log_dir`` only (its records neither read nor kept)."""
+        return bool({"*", table} & self.overwrite)
+
     def runs(self, table: str, *, evaluations: bool = False) -> list[Run]:
         """The runs of ``table`` (real runs, plus records); ``evaluations``: also evaluation-only runs
         (``train=false`` and nothing else non-real), for tables of models that are evaluated without training."""
@@ -251,7 +255,7 @@ class RunSource:
         self.read.add(table)
         records = [run_record(r, self.log_dir) for r in real]
         path = self.records_path(table)
-        if path is not None and not {"*", table} & self.overwrite and path.exists():
+        if path is not None and not self.overwritten(table) and path.exists():
             present = {record_identity(rec) for rec in records}  # a run under log_dir supersedes its record
             records += [
                 rec for rec in json.loads(path.read_text())["runs"] if record_identity(rec) not in present
@@ -274,7 +278,7 @@ class RunSource:
                 continue
             if not records:
                 # --overwrite without runs: stale records must not refill the table later
-                if {"*", table} & self.overwrite:
+                if self.overwritten(table):
                     path.unlink(missing_ok=True)
                 continue
             doc = {
